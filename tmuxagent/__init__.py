@@ -1,0 +1,63 @@
+"""tmuxagent: drive interactive terminal programs in tmux, reliably.
+
+>>> from tmuxagent import Server
+>>> server = Server()                                   # doctest: +SKIP
+>>> py = server.start("py", ["python3", "-q"])           # doctest: +SKIP
+>>> py.send("6 * 7", enter=True)                        # doctest: +SKIP
+>>> py.wait_text(r"^42$").group()                       # doctest: +SKIP
+'42'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    NoSuchSession,
+    ProgramExited,
+    SessionBusy,
+    SessionError,
+    SessionExists,
+    TmuxAgentError,
+    TmuxError,
+    TmuxNotFound,
+    UsageError,
+    WaitTimeout,
+)
+from .server import Server, default_socket
+from .session import Capture, RunResult, Session, SessionInfo
+
+if TYPE_CHECKING:
+    from ._spawn import spawn
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Capture",
+    "NoSuchSession",
+    "ProgramExited",
+    "RunResult",
+    "Server",
+    "Session",
+    "SessionBusy",
+    "SessionError",
+    "SessionExists",
+    "SessionInfo",
+    "TmuxAgentError",
+    "TmuxError",
+    "TmuxNotFound",
+    "UsageError",
+    "WaitTimeout",
+    "__version__",
+    "default_socket",
+    "spawn",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # pexpect is only imported by those who use spawn.
+    if name == "spawn":
+        from ._spawn import spawn
+
+        return spawn
+    raise AttributeError(f"module 'tmuxagent' has no attribute {name!r}")

@@ -1,0 +1,34 @@
+"""Runs first in every new pane, then becomes the session's program.
+
+tmux gives every pane the environment of the server, which was fixed when
+the first session started. tmuxagent wants each program to run in the
+environment, directory and argv of the ``start`` that asked for it, exactly,
+with no shell in between; this script reads that from a file and ``exec``s,
+so the program keeps the pane's pid and its exit status reaches tmux.
+
+Run with ``python -I -S``: it must not import anything but the stdlib.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def main() -> None:
+    path = sys.argv[1]
+    with open(path, encoding="utf-8") as f:
+        spec = json.load(f)
+    os.unlink(path)  # it holds the environment: do not leave it lying around
+    argv = spec["argv"]
+    try:
+        os.chdir(spec["cwd"])
+        os.execvpe(argv[0], argv, spec["env"])
+    except OSError as exc:
+        sys.stderr.write(f"tmuxagent: cannot run {argv[0]!r}: {exc.strerror}\n")
+        sys.exit(127)
+
+
+if __name__ == "__main__":
+    main()

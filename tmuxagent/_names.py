@@ -1,0 +1,68 @@
+"""Session names: which are allowed, and how they are spelled for tmux.
+
+Users may pick any printable name. tmux, though, rewrites ``.`` and ``:`` in
+session names (they separate window and pane in a target), expands ``#``
+formats in ``new-session -s``, escapes backslashes, and reads a leading ``$`` as a session id even
+after ``=``. tmuxagent therefore stores a percent-encoded form in tmux and
+shows the user's own name everywhere else.
+"""
+
+from __future__ import annotations
+
+from .errors import UsageError
+
+MAX_NAME = 100
+_ENCODE_ALWAYS = "%.:#\\"
+_ENCODE_FIRST = "$@=~!+-"
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a usable session name, else raise UsageError."""
+    if not isinstance(name, str) or not name.strip():
+        raise UsageError("session name must not be empty")
+    if len(name) > MAX_NAME:
+        raise UsageError(f"session name is too long ({len(name)} > {MAX_NAME} characters)")
+    if not name.isprintable():
+        bad = next(c for c in name if not c.isprintable())
+        raise UsageError(
+            f"session name {name!r} contains the non-printable character {bad!r}; "
+            "use letters, digits and punctuation"
+        )
+    return name
+
+
+def encode_name(name: str) -> str:
+    """The spelling of a user's session name inside tmux."""
+    out = []
+    for i, ch in enumerate(validate_name(name)):
+        if ch in _ENCODE_ALWAYS or (i == 0 and ch in _ENCODE_FIRST):
+            out.append(f"%{ord(ch):02X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def decode_name(encoded: str) -> str:
+    """Inverse of :func:`encode_name` (tolerant of names tmuxagent did not make)."""
+    if "%" not in encoded:
+        return encoded
+    out = []
+    i = 0
+    while i < len(encoded):
+        ch = encoded[i]
+        if ch == "%" and i + 2 < len(encoded) + 1:
+            code = encoded[i + 1 : i + 3]
+            try:
+                out.append(chr(int(code, 16)))
+                i += 3
+                continue
+            except ValueError:
+                pass
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def session_target(name: str) -> str:
+    """An exact-match tmux target for the session called ``name``."""
+    return "=" + encode_name(name)

@@ -1,0 +1,218 @@
+"""Reading a session's output stream: what came after an input, minus its echo.
+
+An :class:`OutputWatch` follows the session log from the point where input
+was last sent (a :class:`~tmuxagent._state.Mark`), renders the new bytes with
+the terminal emulator, and hands out the lines that the program wrote in
+response, leaving out the echo of what was typed. Waits and ``run`` are built
+on it; ``read`` uses :func:`render_range`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import IO, NamedTuple
+
+from ._state import Mark, SessionFiles
+from ._term import Terminal
+
+#: The agent shell prints ``ESC ] 6973 ; tmuxagent ; STATUS ; CWD BEL`` before
+#: each prompt (see agent.bashrc).
+PROMPT_MARKER = b"\x1b]6973;tmuxagent;"
+_MARKER_BODY = re.compile(rb"6973;tmuxagent;(-?\d+);(.*)", re.S)
+
+#: Lines of earlier output kept in view when searching new output, so a
+#: pattern spanning several lines still matches.
+_OVERLAP = 200
+
+
+class Prompt(NamedTuple):
+    """A prompt of the agent shell: the previous command has finished."""
+
+    exit_code: int
+    cwd: str
+    output: str
+
+
+class EchoFilter:
+    """Removes the echo of typed input from the lines that follow it.
+
+    Shells and REPLs echo input in order, at the start of the new output,
+    possibly with a continuation prompt before each line (``... ``): those
+    leading lines are dropped while they contain the input's lines in turn.
+    Full-screen programs draw the input elsewhere (an input box, a
+    transcript); input lines that were not found in order are then dropped
+    wherever a line contains them (only lines of three or more characters, so
+    that short answers such as ``y`` cannot hide real output).
+    """
+
+    def __init__(self, text: str) -> None:
+        parts = text.split("\n")
+        if parts and parts[-1] == "":
+            parts.pop()
+        self._expected = parts
+        self.skip: int | None = None if parts else 0
+        self._floating: list[str] = []
+
+    @staticmethod
+    def _is_echo(expected: str, line: str) -> bool:
+        want = expected.strip()
+        if not want:
+            return len(line.strip()) <= 4  # an empty line, or a bare prompt
+        return want in line
+
+    def _resolve(self, lines: list[str]) -> int:
+        """Count leading echo lines; sets :attr:`skip` once that is certain."""
+        i = 0
+        for k, expected in enumerate(self._expected):
+            if i >= len(lines):
+                return i  # the rest of the echo has not arrived yet
+            line = lines[i]
+            last = i == len(lines) - 1
+            if self._is_echo(expected, line):
+                i += 1
+                continue
+            if last and expected.strip().startswith(line.strip()):
+                return i + 1  # the echo is still being drawn
+            self._floating = [e.strip() for e in self._expected[k:] if len(e.strip()) >= 3]
+            self.skip = i
+            return i
+        if i < len(lines):
+            self.skip = i
+        return i
+
+    def apply(self, window: list[str], start: int = 0) -> list[str]:
+        """``window`` without echo; it holds the lines from number ``start`` on.
+
+        Until the echo is resolved, ``start`` must be 0.
+        """
+        skip = self.skip if self.skip is not None else self._resolve(window)
+        out = window[max(0, skip - start) :]
+        if self._floating:
+            out = [ln for ln in out if not any(e in ln for e in self._floating)]
+        return out
+
+
+class OutputWatch:
+    """Follows the log from a mark; renders and filters what arrives."""
+
+    def __init__(self, files: SessionFiles, mark: Mark, cols: int, rows: int) -> None:
+        self._file: IO[bytes] = open(files.log, "rb")  # noqa: SIM115 - closed in close()
+        self._file.seek(mark.offset)
+        self.offset = mark.offset
+        self.term = Terminal(cols, rows, x=mark.x, y=mark.y, on_osc=self._osc)
+        self.echo = EchoFilter(mark.text)
+        self.prompts: list[Prompt] = []
+        self._searched = 0  # history lines already searched without a match
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> OutputWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def poll(self) -> bool:
+        """Take in whatever the program wrote since the last poll."""
+        data = self._file.read()
+        if not data:
+            return False
+        self.offset += len(data)
+        self.term.feed(data)
+        return True
+
+    def lines(self, start: int = 0) -> list[str]:
+        """Output lines after the echo, from history line ``start`` on."""
+        if self.echo.skip is None:
+            start = 0
+        term = self.term
+        return self.echo.apply([*term.history[start:], *term.lines()], start)
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+    def search(self, regex: re.Pattern[str]) -> re.Match[str] | None:
+        """Search new output (plus some earlier lines) for ``regex``."""
+        start = max(0, self._searched - _OVERLAP)
+        match = regex.search("\n".join(self.lines(start)))
+        if match is None:
+            self._searched = len(self.term.history)
+        return match
+
+    def _osc(self, body: bytes) -> None:
+        m = _MARKER_BODY.match(body)
+        if m is None:
+            return
+        lines = self.lines()
+        if lines and lines[-1] == "":
+            lines.pop()
+        cwd = m.group(2).decode("utf-8", "replace")
+        self.prompts.append(Prompt(int(m.group(1)), cwd, "\n".join(lines)))
+
+
+def last_prompt_offset(files: SessionFiles, since: int) -> int | None:
+    """Offset of the agent shell's last prompt marker at or after ``since``."""
+    end = files.log_size()
+    chunk = 65536
+    pos = end
+    while pos > since:
+        start = max(since, pos - chunk)
+        data = files.read_log(start, min(end, pos + len(PROMPT_MARKER)))
+        found = data.rfind(PROMPT_MARKER)
+        if found != -1:
+            return start + found
+        pos = start
+    return None
+
+
+class Rendered(NamedTuple):
+    text: str
+    consumed: int  # bytes taken from the log (an unfinished sequence stays)
+    x: int
+    y: int
+
+
+def render_range(
+    files: SessionFiles,
+    start: int,
+    end: int,
+    *,
+    cols: int,
+    rows: int,
+    x: int = 0,
+    y: int = 0,
+    max_chars: int,
+) -> Rendered:
+    """Render ``log[start:end]`` as text, cut to head and tail above ``max_chars``."""
+    size = end - start
+    budget = max(4 * max_chars, 1 << 20)
+    if size <= budget:
+        term = Terminal(cols, rows, x=x, y=y)
+        term.feed(files.read_log(start, end))
+        text = term.text()
+        consumed = size - term.pending
+        cursor = (term.x, term.y)
+        if len(text) <= max_chars:
+            return Rendered(text, consumed, *cursor)
+        omitted = f"{len(text) - max_chars} characters"
+        head, tail = text[: max_chars // 2], text[-(max_chars // 2) :]
+    else:
+        half = budget // 2
+        head_term = Terminal(cols, rows, x=x, y=y)
+        head_term.feed(files.read_log(start, start + half))
+        tail_term = Terminal(cols, rows)
+        tail_term.feed(files.read_log(end - half, end))
+        head = head_term.text()[: max_chars // 2]
+        tail = tail_term.text()[-(max_chars // 2) :]
+        consumed = size - tail_term.pending
+        cursor = (tail_term.x, tail_term.y)
+        omitted = f"about {size - 2 * half} bytes"
+    # Cut at line ends so no line comes back half.
+    head = head[: head.rfind("\n") + 1] if "\n" in head else head
+    tail = tail[tail.find("\n") + 1 :] if "\n" in tail else tail
+    note = (
+        f"[... tmuxagent: {omitted} of output left out here; "
+        f"the full log is {files.log} (bytes {start}-{end}) ...]\n"
+    )
+    return Rendered(head + note + tail, consumed, *cursor)

@@ -1,0 +1,143 @@
+"""The one way tmuxagent talks to tmux: a ``tmux`` client process per call.
+
+Every call names the socket explicitly (``-S``), has a timeout, ignores the
+user's ``~/.tmux.conf`` and turns tmux's complaints into tmuxagent errors.
+Nothing else in the package spawns tmux, so a remote transport (SSH) later
+replaces this module only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import TmuxError, TmuxNotFound
+
+#: tmux's stderr when nothing listens on the socket.
+_NO_SERVER = (
+    "no server running",
+    "error connecting to",
+    "server exited unexpectedly",
+    "lost server",
+)
+
+
+class ServerNotRunning(TmuxError):
+    """No tmux server answers on the socket (never started, or killed)."""
+
+
+class CommandFailed(TmuxError):
+    """tmux ran and reported an error (``stderr`` holds its words)."""
+
+    def __init__(self, args: Sequence[str], stderr: str, stdout: str = "") -> None:
+        self.args_ = list(args)
+        self.stderr = stderr
+        self.stdout = stdout
+        first = stderr.strip().splitlines()[0] if stderr.strip() else "unknown error"
+        super().__init__(f"tmux {args[0] if args else ''} failed: {first}")
+
+
+def escape_arg(arg: str) -> str:
+    """Protect an argument from tmux's own command parser.
+
+    tmux treats an argument that *ends* in ``;`` as a command separator, even
+    with ``send-keys -l`` (``'a;'`` types ``a``). A backslash before the final
+    ``;`` makes tmux keep it literally; nothing else in an argv argument is
+    interpreted.
+    """
+    if arg.endswith(";"):
+        return arg[:-1] + "\\;"
+    return arg
+
+
+def format_escape(text: str) -> str:
+    """Escape ``#`` for arguments that tmux expands as formats."""
+    return text.replace("#", "##")
+
+
+class Runner:
+    """Runs tmux client commands against one server socket."""
+
+    def __init__(
+        self,
+        socket_path: Path,
+        *,
+        timeout: float = 10.0,
+        binary: str = "tmux",
+        config: str | None = None,
+    ) -> None:
+        self.socket_path = socket_path
+        self.timeout = timeout
+        self.binary = binary
+        self.config = config or "/dev/null"
+        env = dict(os.environ)
+        # A client started from inside another tmux must not think it is nested.
+        env.pop("TMUX", None)
+        env.pop("TMUX_PANE", None)
+        self._env = env
+
+    def base_command(self) -> list[str]:
+        """The argv prefix of every call (also what a human runs to attach)."""
+        return [self.binary, "-u", "-S", str(self.socket_path)]
+
+    def run(
+        self,
+        *commands: Sequence[str],
+        input: bytes | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """Run one or more tmux commands in a single client call.
+
+        Several commands are chained with tmux's ``;`` separator and run in
+        order by the server, atomically with respect to the programs' output.
+        Returns what tmux printed on stdout (decoded as UTF-8).
+        """
+        argv = [*self.base_command(), "-f", self.config]
+        for i, command in enumerate(commands):
+            if i:
+                argv.append(";")
+            argv.extend(escape_arg(a) for a in command)
+        limit = self.timeout if timeout is None else timeout
+        try:
+            proc = subprocess.run(
+                argv,
+                input=input if input is not None else b"",
+                capture_output=True,
+                timeout=limit,
+                env=self._env,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise TmuxNotFound(self.binary) from None
+        except subprocess.TimeoutExpired:
+            what = " ; ".join(c[0] for c in commands if c)
+            raise TmuxError(
+                f"tmux did not answer within {limit:g}s ({what}); the server may be "
+                f"stuck: 'tmuxagent -S {self.socket_path} kill --all' restarts it"
+            ) from None
+        if proc.returncode != 0:
+            stderr = proc.stderr.decode("utf-8", "replace")
+            if any(s in stderr for s in _NO_SERVER):
+                raise ServerNotRunning(
+                    f"no tmuxagent server is running on {self.socket_path}; "
+                    "'tmuxagent start NAME' starts one"
+                )
+            flat = [a for c in commands for a in (*c, ";")][:-1]
+            raise CommandFailed(flat, stderr, proc.stdout.decode("utf-8", "replace"))
+        return proc.stdout.decode("utf-8", "replace")
+
+    def signal_group(self, pgid: int, sig: int = signal.SIGKILL) -> bool:
+        """Send ``sig`` to a process group on the host that runs tmux.
+
+        Returns False when no such group exists (any more).
+        """
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True

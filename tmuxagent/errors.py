@@ -1,0 +1,135 @@
+"""Exceptions raised by tmuxagent.
+
+Every exception carries the CLI exit code that stands for it, so the command
+line maps errors to exit codes in one place::
+
+    TmuxAgentError
+    ├── WaitTimeout        (1) a wait or run did not see its condition in time
+    ├── UsageError         (2) bad input: name, key, regex, size, option
+    ├── SessionError       (3)
+    │   ├── NoSuchSession       no session of that name (or no server at all)
+    │   ├── SessionExists       the name is taken
+    │   ├── ProgramExited       the program ended, and a live one is needed
+    │   └── SessionBusy         the shell is still running the previous command
+    └── TmuxError          (4) tmux is missing, timed out or failed
+        └── TmuxNotFound
+
+Messages are one line that says what to do next. The data behind a message is
+kept in attributes (``name``, ``exit_status``, ``screen``...).
+"""
+
+from __future__ import annotations
+
+
+class TmuxAgentError(Exception):
+    """Base class of every tmuxagent error."""
+
+    exit_code = 1
+
+
+class WaitTimeout(TmuxAgentError, TimeoutError):
+    """A wait (or ``run``) did not see its condition before the deadline.
+
+    ``condition`` describes what was awaited; ``screen`` holds the last lines
+    of the screen at the time, to show what the program was doing instead.
+    """
+
+    exit_code = 1
+
+    def __init__(self, condition: str, timeout: float, screen: str = "") -> None:
+        self.condition = condition
+        self.timeout = timeout
+        self.screen = screen
+        super().__init__(f"timed out after {timeout:g}s waiting for {condition}")
+
+
+class UsageError(TmuxAgentError, ValueError):
+    """Bad input: an invalid name, key, regex, size or option."""
+
+    exit_code = 2
+
+
+class SessionError(TmuxAgentError):
+    """Something is wrong with the session asked for."""
+
+    exit_code = 3
+
+
+class NoSuchSession(SessionError, LookupError):
+    def __init__(self, name: str, server_running: bool = True) -> None:
+        self.name = name
+        hint = "" if server_running else " (the tmuxagent server is not running)"
+        super().__init__(
+            f"no session named {name!r}{hint}; see 'tmuxagent list', "
+            f"or start one with 'tmuxagent start {name}'"
+        )
+
+
+class SessionExists(SessionError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"a session named {name!r} already exists; pick another name, "
+            f"or 'tmuxagent kill {name}' first"
+        )
+
+
+class ProgramExited(SessionError):
+    """The session's program has ended (its last screen is still readable)."""
+
+    def __init__(self, name: str, exit_status: int | None, signal: str | None = None) -> None:
+        self.name = name
+        self.exit_status = exit_status
+        self.signal = signal
+        how = _describe_exit(exit_status, signal)
+        super().__init__(
+            f"the program in session {name!r} has exited ({how}); "
+            f"'tmuxagent capture {name}' shows its last screen, "
+            f"'tmuxagent kill {name}' removes it"
+        )
+
+
+class SessionBusy(SessionError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"the shell in session {name!r} is still running the previous command; "
+            f"wait for it ('tmuxagent wait {name} --idle 2'), or interrupt it "
+            f"('tmuxagent keys {name} C-c')"
+        )
+
+
+class TmuxError(TmuxAgentError):
+    """tmux failed, timed out, or the server is unusable."""
+
+    exit_code = 4
+
+
+class TmuxNotFound(TmuxError):
+    def __init__(self, binary: str = "tmux") -> None:
+        super().__init__(
+            f"{binary!r} was not found on PATH; install tmux 3.2 or newer "
+            "(Debian/Ubuntu: apt-get install tmux; macOS: brew install tmux)"
+        )
+
+
+def _describe_exit(exit_status: int | None, signal: str | None) -> str:
+    if signal:
+        return f"killed by signal {signal}"
+    if exit_status is None:
+        return "exit status unknown"
+    return f"exit status {exit_status}"
+
+
+__all__ = [
+    "NoSuchSession",
+    "ProgramExited",
+    "SessionBusy",
+    "SessionError",
+    "SessionExists",
+    "TmuxAgentError",
+    "TmuxError",
+    "TmuxNotFound",
+    "UsageError",
+    "WaitTimeout",
+]

@@ -1,0 +1,268 @@
+"""tmuxagent's private tmux server: where it is, how sessions start, listing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ._names import decode_name, encode_name, session_target, validate_name
+from ._runner import CommandFailed, Runner, ServerNotRunning
+from ._state import Mark, SessionFiles, secure_dir
+from .errors import SessionExists, TmuxError, UsageError, WaitTimeout
+from .session import PANE_FORMAT, Pane, Session, SessionInfo, pipe_command, reap
+
+DEFAULT_SIZE = (120, 40)
+HISTORY_LIMIT = 50_000
+_PACKAGE = Path(__file__).resolve().parent
+AGENT_BASHRC = _PACKAGE / "agent.bashrc"
+_LAUNCHER = _PACKAGE / "_launch.py"
+
+#: Server options, set before every new session (so they hold even on a server
+#: that tmuxagent did not start, and apply to the session's first pane).
+_SERVER_OPTIONS = (
+    ("-g", "history-limit", str(HISTORY_LIMIT)),
+    ("-g", "remain-on-exit", "on"),
+    ("-g", "default-terminal", "tmux-256color"),
+    ("-s", "escape-time", "10"),
+    ("-g", "status-left", "[#{@tmuxagent_name}] "),
+    ("-g", "status-left-length", "40"),
+    ("-g", "status-right", "tmuxagent | detach: C-b d "),
+)
+
+
+def default_socket() -> Path:
+    """``$TMUXAGENT_SOCKET``, else ``<dir>/default`` in a private directory:
+    ``$TMUXAGENT_SOCKET_DIR``, else ``${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID``."""
+    explicit = os.environ.get("TMUXAGENT_SOCKET")
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    base = os.environ.get("TMUXAGENT_SOCKET_DIR") or os.path.join(
+        os.environ.get("XDG_RUNTIME_DIR") or "/tmp", f"tmuxagent-{os.getuid()}"
+    )
+    directory = secure_dir(Path(base).expanduser().absolute(), what="socket directory")
+    return directory / "default"
+
+
+def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
+    """``'120x40'`` or ``(120, 40)`` to ``(cols, rows)``, checked."""
+    if isinstance(size, str):
+        cols_s, sep, rows_s = size.lower().partition("x")
+        if not sep or not cols_s.isdigit() or not rows_s.isdigit():
+            raise UsageError(f"invalid size {size!r}; use COLSxROWS, e.g. 120x40")
+        cols, rows = int(cols_s), int(rows_s)
+    else:
+        cols, rows = size
+    if not (10 <= cols <= 1000 and 2 <= rows <= 1000):
+        raise UsageError(f"invalid size {cols}x{rows}; columns 10-1000, rows 2-1000")
+    return cols, rows
+
+
+def _environment(env: Mapping[str, str] | None, name: str, socket: Path) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    if not any(environment.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
+        environment["LANG"] = "C.UTF-8"  # or unicode arrives as '?'
+    environment["TMUXAGENT_SOCKET"] = str(socket)
+    environment["TMUXAGENT_SESSION"] = name
+    for key, value in (env or {}).items():
+        if not key or "=" in key or "\0" in key or "\0" in value:
+            raise UsageError(f"invalid environment variable {key!r}")
+        environment[key] = value
+    return environment
+
+
+def _resolve_program(argv: list[str], path: str | None, cwd: Path) -> None:
+    program = argv[0]
+    if "/" in program:
+        candidate = cwd / program
+        if os.access(candidate, os.X_OK) and candidate.is_file():
+            return
+        raise UsageError(f"cannot run {program!r}: no such executable file")
+    if shutil.which(program, path=path) is None:
+        hint = (
+            "; give the program and its arguments as separate words "
+            "(tmuxagent start NAME -- python3 -q), or use sh -c '...'"
+            if " " in program
+            else ""
+        )
+        raise UsageError(f"command not found: {program!r}{hint}")
+
+
+class Server:
+    """A private tmux server for agent sessions.
+
+    ``socket`` defaults to :func:`default_socket`. Nothing runs until the first
+    :meth:`start`; the server exits when its last session is killed.
+    """
+
+    def __init__(self, socket: str | os.PathLike[str] | None = None, *, timeout: float = 10.0):
+        path = default_socket() if socket is None else Path(socket).expanduser().absolute()
+        self.socket_path = path
+        self.state_root = path.with_name(path.name + ".tmuxagent")
+        self._runner = Runner(path, timeout=timeout, config=os.environ.get("TMUXAGENT_CONFIG"))
+
+    def __repr__(self) -> str:
+        return f"Server({str(self.socket_path)!r})"
+
+    def session(self, name: str) -> Session:
+        """The session called ``name`` (checked when it is used)."""
+        return Session(self, name)
+
+    def is_running(self) -> bool:
+        try:
+            self._runner.run(["list-sessions", "-F", "#{session_id}"])
+        except ServerNotRunning:
+            return False
+        return True
+
+    def start(
+        self,
+        name: str,
+        command: Sequence[str] | None = None,
+        *,
+        cwd: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        size: str | tuple[int, int] = DEFAULT_SIZE,
+        record: bool = False,
+        ready_timeout: float = 10.0,
+    ) -> Session:
+        """Start ``command`` (argv) in a new session called ``name``.
+
+        Without a command, starts the agent shell (bash with no pager, no
+        history expansion, and exit codes recorded) and returns once its first
+        prompt is up. The program gets this process's environment plus
+        ``env``, and ``cwd`` (default: the current directory).
+        """
+        validate_name(name)
+        cols, rows = parse_size(size)
+        workdir = Path(cwd if cwd is not None else os.getcwd()).expanduser().absolute()
+        if not workdir.is_dir():
+            raise UsageError(f"working directory {str(workdir)!r} does not exist")
+        environment = _environment(env, name, self.socket_path)
+        if self.socket_path.parent and not self.socket_path.parent.is_dir():
+            raise UsageError(f"the socket's directory {self.socket_path.parent} does not exist")
+        shell = not command
+        if shell:
+            bash = shutil.which("bash", path=environment.get("PATH"))
+            if bash is None:
+                raise UsageError("bash was not found on PATH; the agent shell needs it")
+            argv = [bash, "--noprofile", "--rcfile", str(AGENT_BASHRC), "-i"]
+        else:
+            argv = [str(a) for a in command or ()]
+            _resolve_program(argv, environment.get("PATH"), workdir)
+
+        files = SessionFiles.create(self.state_root)
+        files.write_meta(
+            {
+                "name": name,
+                "command": [] if shell else argv,
+                "shell": shell,
+                "record": record,
+                "created": time.time(),
+                "cwd": str(workdir),
+            }
+        )
+        files.write_mark(Mark(0))
+        with open(files.launch_path, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), 0o600)
+            json.dump({"argv": argv, "env": environment, "cwd": str(workdir)}, f)
+        target = session_target(name)
+        pane = target + ":"
+        try:
+            self._runner.run(
+                *(["set", scope, option, value] for scope, option, value in _SERVER_OPTIONS),
+                [
+                    "new-session", "-d", "-P", "-F", "#{session_id}", "-s", encode_name(name),
+                    "-x", str(cols), "-y", str(rows),
+                    "--", sys.executable, "-I", "-S", str(_LAUNCHER), str(files.launch_path),
+                ],
+                # tmux 3.3a crashes on new-session with a global 'manual' size.
+                ["set", "-w", "-t", pane, "window-size", "manual"],
+                ["set", "-p", "-t", pane, "@tmuxagent_pane", "1"],
+                ["set", "-t", pane, "@tmuxagent_dir", str(files.root)],
+                ["set", "-t", pane, "@tmuxagent_name", name],
+                # In the same call: the pipe is attached before tmux reads a
+                # single byte of the program's output.
+                ["pipe-pane", "-t", pane, pipe_command(files)],
+            )  # fmt: skip
+        except CommandFailed as exc:
+            files.remove()
+            if "duplicate session" in exc.stderr:
+                raise SessionExists(name) from None
+            created = exc.stdout.strip()
+            if created.startswith("$"):  # do not leave half a session behind
+                with contextlib.suppress(TmuxError):
+                    self._runner.run(["kill-session", "-t", created])
+            raise
+        except BaseException:
+            files.remove()
+            raise
+        session = Session(self, name)
+        if shell:
+            self._wait_first_prompt(session, files, ready_timeout)
+        return session
+
+    def _wait_first_prompt(self, session: Session, files: SessionFiles, timeout: float) -> None:
+        from ._output import PROMPT_MARKER
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if PROMPT_MARKER in files.read_log(0, 1 << 20):
+                return
+            time.sleep(0.005)
+        raise WaitTimeout("the agent shell's first prompt", timeout, session._screen_tail())
+
+    def _info(self, pane: Pane) -> SessionInfo:
+        files = SessionFiles(Path(pane.state_dir))
+        meta = files.meta()
+        argv = meta.get("command") or []
+        mtime = files.log_mtime()
+        return SessionInfo(
+            name=meta.get("name") or decode_name(pane.tmux_name),
+            command=shlex.join(argv) if argv else "bash (agent shell)",
+            pid=pane.pid,
+            alive=not pane.dead,
+            exit_status=pane.exit_status,
+            signal=pane.signal,
+            cols=pane.cols,
+            rows=pane.rows,
+            idle=max(0.0, time.time() - mtime) if mtime else 0.0,
+            created=float(meta.get("created") or pane.created),
+            cwd=pane.cwd,
+            attached=pane.attached > 0,
+            shell=bool(meta.get("shell")),
+            recording=bool(meta.get("record")),
+            log=str(files.log),
+        )
+
+    def _panes(self) -> list[Pane]:
+        try:
+            out = self._runner.run(
+                ["list-panes", "-a", "-f", "#{@tmuxagent_pane}", "-F", PANE_FORMAT]
+            )
+        except ServerNotRunning:
+            return []
+        return [Pane.parse(line) for line in out.splitlines() if line]
+
+    def sessions(self) -> list[SessionInfo]:
+        """Every tmuxagent session on this server, oldest first."""
+        infos = [self._info(pane) for pane in self._panes()]
+        return sorted(infos, key=lambda i: (i.created, i.name))
+
+    def kill_all(self) -> int:
+        """Kill every session and the server itself; returns how many sessions."""
+        panes = self._panes()
+        with contextlib.suppress(ServerNotRunning, CommandFailed):
+            self._runner.run(["kill-server"])
+        reap(self._runner, [p.pid for p in panes if not p.dead])
+        shutil.rmtree(self.state_root, ignore_errors=True)
+        return len(panes)
+
+    def attach_command(self, name: str, *, read_only: bool = False) -> list[str]:
+        return self.session(name).attach_command(read_only=read_only)

@@ -1,0 +1,610 @@
+"""One program running in a tmux pane, and everything an agent does with it."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import re
+import shlex
+import signal
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ._names import session_target, validate_name
+from ._output import OutputWatch, Prompt, last_prompt_offset, render_range
+from ._runner import CommandFailed, Runner, ServerNotRunning, format_escape
+from ._state import Mark, ReadCursor, SessionFiles
+from .errors import (
+    NoSuchSession,
+    ProgramExited,
+    SessionBusy,
+    SessionError,
+    UsageError,
+    WaitTimeout,
+)
+from .keys import validate_keys
+
+if TYPE_CHECKING:
+    from .server import Server
+
+#: What ``read`` returns at most before it cuts out the middle.
+DEFAULT_READ_CHARS = 500_000
+
+_FIELDS = (
+    "session_name",
+    "pane_id",
+    "pane_pid",
+    "pane_dead",
+    "pane_dead_status",
+    "pane_dead_signal",
+    "pane_width",
+    "pane_height",
+    "cursor_x",
+    "cursor_y",
+    "alternate_on",
+    "session_created",
+    "session_attached",
+    "pane_pipe",
+    "pane_current_path",
+    "@tmuxagent_dir",
+)
+PANE_FORMAT = "\x1f".join(f"#{{{f}}}" for f in _FIELDS)
+_buffers = itertools.count()
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+class Pane(NamedTuple):
+    """Facts about a session's pane, from one tmux call."""
+
+    tmux_name: str
+    id: str
+    pid: int
+    dead: bool
+    exit_status: int | None
+    signal: int | None
+    cols: int
+    rows: int
+    x: int
+    y: int
+    alternate: bool
+    created: int
+    attached: int
+    piped: bool
+    cwd: str
+    state_dir: str
+
+    @classmethod
+    def parse(cls, line: str) -> Pane:
+        f = line.split("\x1f")
+        dead = f[3] == "1"
+        return cls(
+            tmux_name=f[0],
+            id=f[1],
+            pid=_int(f[2]) or 0,
+            dead=dead,
+            exit_status=_int(f[4]) if dead else None,
+            signal=_int(f[5]) if dead else None,
+            cols=_int(f[6]) or 80,
+            rows=_int(f[7]) or 24,
+            x=_int(f[8]) or 0,
+            y=_int(f[9]) or 0,
+            alternate=f[10] == "1",
+            created=_int(f[11]) or 0,
+            attached=_int(f[12]) or 0,
+            piped=f[13] == "1",
+            cwd=f[14],
+            state_dir=f[15],
+        )
+
+
+class SessionInfo(NamedTuple):
+    """What ``status`` and ``list`` report about a session."""
+
+    name: str
+    command: str
+    pid: int
+    alive: bool
+    exit_status: int | None
+    signal: int | None
+    cols: int
+    rows: int
+    idle: float
+    created: float
+    cwd: str
+    attached: bool
+    shell: bool
+    recording: bool
+    log: str
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self._asdict()
+        data["size"] = f"{self.cols}x{self.rows}"
+        data["idle"] = round(self.idle, 1)
+        data["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.created))
+        return data
+
+
+class RunResult(NamedTuple):
+    """What a command run in the agent shell printed, and how it ended."""
+
+    output: str
+    exit_code: int
+    cwd: str
+
+
+class Capture(NamedTuple):
+    """The screen (optionally with scrollback) and where the cursor is."""
+
+    text: str
+    cursor_x: int
+    cursor_y: int
+    cols: int
+    rows: int
+    alive: bool
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n") if self.text else []
+
+
+def _sleep_until(deadline: float, interval: float) -> None:
+    time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
+
+
+class Session:
+    """A tmuxagent session on a :class:`~tmuxagent.Server`, by name.
+
+    Every method asks tmux for the current state first, so a Session object
+    stays valid across restarts of its program and reports a missing session
+    with :class:`~tmuxagent.NoSuchSession`.
+    """
+
+    #: Seconds to let a program take in typed text before Enter is pressed.
+    enter_settle = 0.02
+    #: How often Enter is pressed again when the program shows no reaction.
+    enter_retries = 2
+
+    def __init__(self, server: Server, name: str) -> None:
+        self.server = server
+        self.name = validate_name(name)
+        self._target = session_target(name)
+
+    def __repr__(self) -> str:
+        return f"Session({self.name!r}, socket={str(self.server.socket_path)!r})"
+
+    # -- lookups ---------------------------------------------------------------
+
+    def _pane(self) -> Pane:
+        runner = self.server._runner
+        try:
+            out = runner.run(
+                [
+                    "list-panes", "-s", "-t", self._target,
+                    "-f", "#{@tmuxagent_pane}", "-F", PANE_FORMAT,
+                ]
+            )  # fmt: skip
+        except ServerNotRunning:
+            raise NoSuchSession(self.name, server_running=False) from None
+        except CommandFailed as exc:
+            if "can't find" in exc.stderr:
+                raise NoSuchSession(self.name) from None
+            raise
+        line = out.split("\n", 1)[0]
+        if not line:
+            raise SessionError(
+                f"session {self.name!r} was not started by tmuxagent; "
+                "use 'tmuxagent start' to create sessions it can drive"
+            )
+        pane = Pane.parse(line)
+        if not pane.piped and not pane.dead:
+            self._attach_pipe(pane.id, self._files(pane))
+        return pane
+
+    def _live(self) -> Pane:
+        pane = self._pane()
+        if pane.dead:
+            raise ProgramExited(self.name, pane.exit_status, self._signal_name(pane.signal))
+        return pane
+
+    @staticmethod
+    def _signal_name(number: int | None) -> str | None:
+        if not number:
+            return None
+        try:
+            return signal.Signals(number).name
+        except ValueError:
+            return str(number)
+
+    @staticmethod
+    def _files(pane: Pane) -> SessionFiles:
+        return SessionFiles(Path(pane.state_dir))
+
+    def _attach_pipe(self, pane_id: str, files: SessionFiles) -> None:
+        self.server._runner.run(["pipe-pane", "-t", pane_id, pipe_command(files)])
+
+    @property
+    def files(self) -> SessionFiles:
+        """The session's state files (log, marks, metadata)."""
+        return self._files(self._pane())
+
+    @property
+    def log_path(self) -> Path:
+        """The lossless log of everything the program wrote."""
+        return self.files.log
+
+    # -- input -----------------------------------------------------------------
+
+    def _mark(self, files: SessionFiles, pane: Pane, text: str) -> int:
+        offset = files.log_size()
+        files.write_mark(Mark(offset, text, pane.x, pane.y, time.time()))
+        return offset
+
+    def _type(self, pane: Pane, text: str, *, bracketed: bool) -> None:
+        """Write ``text`` to the pane as typed (or pasted) input, exactly.
+
+        The text goes to tmux on stdin (``load-buffer -``), never through tmux's
+        command parser, so a trailing ``;``, a word like ``Enter`` and any
+        length arrive as they are. ``paste-buffer -p`` brackets the text only
+        if the program asked for bracketed paste; without ``bracketed``, ``-r``
+        keeps line feeds as line feeds, as ``send-keys -l`` would.
+        """
+        data = text.encode("utf-8", "surrogateescape")
+        if not data:
+            return
+        name = f"tmuxagent-{os.getpid()}-{next(_buffers)}"
+        paste = ["paste-buffer", "-d", "-b", name, "-t", pane.id]
+        paste.append("-p" if bracketed else "-r")
+        self.server._runner.run(
+            ["load-buffer", "-b", name, "-"],
+            paste,
+            input=data,
+            timeout=self.server._runner.timeout + len(data) / 100_000,
+        )
+
+    def _wait_growth(self, files: SessionFiles, size: int, limit: float) -> bool:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if files.log_size() > size:
+                return True
+            time.sleep(0.003)
+        return files.log_size() > size
+
+    def _settle(self, files: SessionFiles, before: int, limit: float) -> None:
+        """Wait until the echo of typed text has arrived and gone quiet."""
+        deadline = time.monotonic() + limit
+        size = before
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            now_size = files.log_size()
+            now = time.monotonic()
+            if now_size != size:
+                size, quiet_since = now_size, now
+            elif size > before and now - quiet_since >= self.enter_settle:
+                return
+            time.sleep(0.003)
+
+    def _enter(self, pane: Pane, files: SessionFiles, before: int, typed: int) -> None:
+        """Press Enter after typed text, so that the program really submits it.
+
+        Full-screen programs (Ink-based agent CLIs among them) ignore an Enter
+        that arrives in the same burst as the text. So: wait for the echo to
+        settle, press Enter, and press it again (at most ``enter_retries``
+        times) if the program shows no reaction at all.
+        """
+        runner = self.server._runner
+        if typed:
+            self._settle(files, before, 0.25 + typed / 50_000)
+        for attempt in range(1 + (self.enter_retries if typed else 0)):
+            size = files.log_size()
+            runner.run(["send-keys", "-t", pane.id, "Enter"])
+            if attempt == self.enter_retries or self._wait_growth(files, size, 0.4):
+                return
+
+    def send(self, text: str, *, enter: bool = False) -> None:
+        """Type ``text`` exactly, then press Enter if ``enter``."""
+        pane = self._live()
+        files = self._files(pane)
+        before = self._mark(files, pane, text + ("\n" if enter else ""))
+        self._type(pane, text, bracketed=False)
+        if enter:
+            self._enter(pane, files, before, len(text))
+
+    def paste(self, text: str, *, enter: bool = False) -> None:
+        """Paste ``text`` (any size) as one bracketed paste; Enter if ``enter``."""
+        pane = self._live()
+        files = self._files(pane)
+        before = self._mark(files, pane, text + ("\n" if enter else ""))
+        self._type(pane, text, bracketed=True)
+        if enter:
+            self._enter(pane, files, before, len(text))
+
+    def keys(self, *keys: str) -> None:
+        """Press named keys (``Enter``, ``C-c``, ``Up``, ``F5``...) in order."""
+        names = validate_keys(keys)
+        pane = self._live()
+        self._mark(self._files(pane), pane, "")
+        self.server._runner.run(["send-keys", "-t", pane.id, *names])
+
+    # -- output ----------------------------------------------------------------
+
+    def _capture_text(self, pane_id: str, args: list[str]) -> str:
+        return self.server._runner.run(["capture-pane", "-p", "-J", "-t", pane_id, *args])
+
+    def capture(
+        self, *, lines: int | None = None, history: bool = False, ansi: bool = False
+    ) -> Capture:
+        """The screen now; with ``lines`` the last N lines including scrollback,
+        with ``history`` all of the scrollback. Works on an exited program too."""
+        if lines is not None and lines < 1:
+            raise UsageError("--lines must be at least 1")
+        pane = self._pane()
+        args = ["-e"] if ansi else []
+        if history:
+            args += ["-S", "-"]
+        elif lines is not None:
+            args += ["-S", f"-{lines}"]
+        rows = [row.rstrip() for row in self._capture_text(pane.id, args).split("\n")]
+        while rows and not rows[-1]:
+            rows.pop()
+        if lines is not None:
+            rows = rows[-lines:]
+        return Capture("\n".join(rows), pane.x, pane.y, pane.cols, pane.rows, not pane.dead)
+
+    def _screen_tail(self, count: int = 15) -> str:
+        try:
+            return "\n".join(self.capture().lines[-count:])
+        except SessionError:
+            return ""
+
+    def read(self, *, max_chars: int = DEFAULT_READ_CHARS) -> str:
+        """All output since the previous ``read`` (or since start), as text.
+
+        Lossless: output that scrolled far off the screen is included. Above
+        ``max_chars`` the middle is left out, with a note naming the full log.
+        """
+        if max_chars < 100:
+            raise UsageError("max_chars must be at least 100")
+        pane = self._pane()
+        files = self._files(pane)
+        with files.read_cursor() as box:
+            cursor = box[0]
+            end = files.log_size()
+            if end <= cursor.offset:
+                return ""
+            rendered = render_range(
+                files, cursor.offset, end,
+                cols=pane.cols, rows=pane.rows, x=cursor.x, y=cursor.y,
+                max_chars=max_chars,
+            )  # fmt: skip
+            box[0] = ReadCursor(cursor.offset + rendered.consumed, rendered.x, rendered.y)
+            return rendered.text
+
+    # -- waiting ---------------------------------------------------------------
+
+    def _check_alive(self, watch: OutputWatch | None = None) -> Pane:
+        pane = self._pane()
+        if pane.dead and watch is not None:
+            watch.poll()
+        return pane
+
+    def wait_text(self, pattern: str | re.Pattern[str], *, timeout: float = 30.0) -> re.Match[str]:
+        """Wait until output after the last input matches ``pattern``.
+
+        ``pattern`` is a Python regex (multiline: ``^`` and ``$`` match at line
+        boundaries). Only output that appeared after the last input sent by
+        tmuxagent counts, and never the echo of that input. Returns the match.
+        Raises WaitTimeout, or ProgramExited if the program ends first.
+        """
+        regex = compile_pattern(pattern)
+        pane = self._pane()
+        files = self._files(pane)
+        deadline = time.monotonic() + timeout
+        check_every = 0.1
+        next_check = time.monotonic() + check_every
+        with OutputWatch(files, files.mark(), pane.cols, pane.rows) as watch:
+            watch.poll()
+            while True:
+                match = watch.search(regex)
+                if match is not None:
+                    return match
+                if pane.dead:
+                    raise ProgramExited(self.name, pane.exit_status, self._signal_name(pane.signal))
+                now = time.monotonic()
+                if now >= deadline:
+                    raise WaitTimeout(
+                        f"text matching /{regex.pattern}/", timeout, self._screen_tail()
+                    )
+                while not watch.poll():
+                    now = time.monotonic()
+                    if now >= next_check:
+                        pane = self._check_alive(watch)
+                        check_every = min(check_every * 1.5, 1.0)
+                        next_check = now + check_every
+                        if pane.dead:
+                            break
+                    if now >= deadline:
+                        break
+                    _sleep_until(deadline, 0.004)
+
+    def wait_idle(self, seconds: float, *, timeout: float | None = None) -> None:
+        """Wait until the screen has not changed for ``seconds``."""
+        if seconds <= 0:
+            raise UsageError("the idle period must be positive")
+        limit = seconds + 30.0 if timeout is None else timeout
+        if limit < seconds:
+            raise UsageError(f"timeout ({limit:g}s) is shorter than the idle period ({seconds:g}s)")
+        pane = self._live()
+        files = self._files(pane)
+        start = time.monotonic()
+        deadline = start + limit
+        size = files.log_size()
+        digest = self._digest(pane.id)
+        changed = start
+        next_check = start + 0.25
+        while True:
+            now = time.monotonic()
+            if now - changed >= seconds:
+                return
+            if now >= deadline:
+                raise WaitTimeout(
+                    f"the screen to stay unchanged for {seconds:g}s", limit, self._screen_tail()
+                )
+            new_size = files.log_size()
+            if new_size != size or now >= next_check:
+                size = new_size
+                if now >= next_check:
+                    self._live()
+                    next_check = now + 0.25
+                new_digest = self._digest(pane.id)
+                if new_digest != digest:
+                    digest, changed = new_digest, time.monotonic()
+            _sleep_until(min(deadline, changed + seconds), 0.02)
+
+    def _digest(self, pane_id: str) -> bytes:
+        text = self._capture_text(pane_id, [])
+        return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+    def wait_exit(self, *, timeout: float = 30.0) -> int:
+        """Wait until the program ends; returns its exit status (-N: signal N)."""
+        deadline = time.monotonic() + timeout
+        interval = 0.01
+        unknown_since: float | None = None
+        while True:
+            pane = self._pane()
+            now = time.monotonic()
+            if pane.dead:
+                if pane.signal:
+                    return -pane.signal
+                if pane.exit_status is not None:
+                    return pane.exit_status
+                # tmux marks the pane dead a moment before it records the status.
+                unknown_since = unknown_since or now
+                if now - unknown_since > 1.0:
+                    return -1
+            if now >= deadline:
+                raise WaitTimeout("the program to exit", timeout, self._screen_tail())
+            _sleep_until(deadline, interval)
+            interval = min(interval * 1.5, 0.25)
+
+    # -- the agent shell -------------------------------------------------------
+
+    def run(self, command: str, *, timeout: float = 30.0) -> RunResult:
+        """Run ``command`` in the agent shell; return its output and exit code.
+
+        The session must have been started without a command (the agent shell).
+        On timeout the command keeps running (``keys(...,'C-c')`` stops it).
+        """
+        if not command.strip():
+            raise UsageError("run needs a command")
+        pane = self._live()
+        files = self._files(pane)
+        if not files.meta().get("shell"):
+            raise UsageError(
+                f"session {self.name!r} does not run the tmuxagent shell, so 'run' "
+                "cannot tell when a command ends; use send + wait, or start a "
+                "session without COMMAND"
+            )
+        if last_prompt_offset(files, files.mark().offset) is None:
+            raise SessionBusy(self.name)
+        multiline = "\n" in command.strip("\n")
+        text = command.strip("\n")
+        before = self._mark(files, pane, text + "\n")
+        mark = files.mark()
+        self._type(pane, text, bracketed=multiline)
+        self._enter(pane, files, before, len(text))
+        deadline = time.monotonic() + timeout
+        with OutputWatch(files, mark, pane.cols, pane.rows) as watch:
+            next_check = time.monotonic() + 0.2
+            while True:
+                watch.poll()
+                if watch.prompts:
+                    prompt: Prompt = watch.prompts[0]
+                    return RunResult(prompt.output, prompt.exit_code, prompt.cwd)
+                now = time.monotonic()
+                if now >= next_check:
+                    pane = self._check_alive(watch)
+                    if pane.dead and not watch.prompts:
+                        raise ProgramExited(
+                            self.name, pane.exit_status, self._signal_name(pane.signal)
+                        )
+                    next_check = now + 0.2
+                if now >= deadline:
+                    raise WaitTimeout(
+                        f"{command!r} to finish (it keeps running; "
+                        f"'tmuxagent keys {self.name} C-c' interrupts it)",
+                        timeout,
+                        self._screen_tail(),
+                    )
+                _sleep_until(deadline, 0.004)
+
+    # -- status and end --------------------------------------------------------
+
+    def status(self) -> SessionInfo:
+        return self.server._info(self._pane())
+
+    def kill(self) -> None:
+        """End the program (and whatever it started) and forget the session."""
+        pane = self._pane()
+        runner = self.server._runner
+        with contextlib.suppress(CommandFailed, ServerNotRunning):  # it may have gone
+            runner.run(["kill-session", "-t", self._target])
+        if not pane.dead:
+            reap(runner, [pane.pid])
+        self._files(pane).remove()
+
+    def attach_command(self, *, read_only: bool = False) -> list[str]:
+        """The command a human runs to watch (and take over) this session."""
+        self._pane()
+        cmd = [*self.server._runner.base_command(), "attach", "-t", self._target]
+        return [*cmd, "-r"] if read_only else cmd
+
+
+def compile_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    try:
+        return re.compile(pattern, re.MULTILINE)
+    except re.error as exc:
+        raise UsageError(f"invalid regex {pattern!r}: {exc}") from None
+
+
+def pipe_command(files: SessionFiles) -> str:
+    """The ``pipe-pane`` command that appends the pane's output to its log."""
+    if files.meta().get("record"):
+        from ._record import recorder_command
+
+        return format_escape(recorder_command(files))
+    return format_escape(f"exec cat >> {shlex.quote(str(files.log))}")
+
+
+def reap(runner: Runner, pids: list[int], grace: float = 1.0) -> None:
+    """Make sure the process groups of killed panes are gone.
+
+    tmux hangs up the pane's terminal, which ends almost every program; a
+    program that ignores SIGHUP gets SIGTERM, and SIGKILL if that fails too.
+    """
+
+    def survivors(candidates: list[int], limit: float) -> list[int]:
+        deadline = time.monotonic() + limit
+        while True:
+            candidates = [pid for pid in candidates if runner.signal_group(pid, 0)]
+            if not candidates or time.monotonic() >= deadline:
+                return candidates
+            time.sleep(0.02)
+
+    pending = survivors(pids, grace / 2)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not pending:
+            return
+        for pid in pending:
+            runner.signal_group(pid, sig)
+        pending = survivors(pending, grace / 2)
