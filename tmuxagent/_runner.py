@@ -8,8 +8,8 @@ replaces this module only.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import signal
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -129,15 +129,43 @@ class Runner:
             raise CommandFailed(flat, stderr, proc.stdout.decode("utf-8", "replace"))
         return proc.stdout.decode("utf-8", "replace")
 
-    def signal_group(self, pgid: int, sig: int = signal.SIGKILL) -> bool:
-        """Send ``sig`` to a process group on the host that runs tmux.
+    def signal_group(self, pgid: int, sig: int) -> None:
+        """Send ``sig`` to a process group on the host that runs tmux."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, sig)
 
-        Returns False when no such group exists (any more).
+    def signal_process(self, pid: int, sig: int) -> None:
+        """Send ``sig`` to one process on the host that runs tmux."""
+        if pid > 0:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+
+    def group_alive(self, pgid: int) -> bool:
+        """Whether a process group still has a live (non-zombie) member.
+
+        Killed panes can linger as zombies where nobody reaps orphans (PID 1
+        of many containers), so a plain ``killpg(pgid, 0)`` is not enough.
         """
         try:
-            os.killpg(pgid, sig)
+            os.killpg(pgid, 0)
         except ProcessLookupError:
             return False
         except PermissionError:
             return True
-        return True
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            return True
+        for entry in entries:
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            # "pid (comm) state ppid pgrp ...": comm may hold spaces and parens.
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+                return True
+        return False

@@ -8,7 +8,7 @@
 set +H
 shopt -s checkwinsize
 unset HISTFILE
-PS1='\w \$ '
+PS1='\w $ '  # '$' even for root: one prompt to wait for
 PS2=''
 export PAGER=cat GIT_PAGER=cat MANPAGER=cat SYSTEMD_PAGER=cat AWS_PAGER='' PSQL_PAGER=cat
 __tmuxagent_prompt() {

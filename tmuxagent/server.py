@@ -16,7 +16,15 @@ from ._names import decode_name, encode_name, session_target, validate_name
 from ._runner import CommandFailed, Runner, ServerNotRunning
 from ._state import Mark, SessionFiles, secure_dir
 from .errors import SessionExists, TmuxError, UsageError, WaitTimeout
-from .session import PANE_FORMAT, Pane, Session, SessionInfo, pipe_command, reap
+from .session import (
+    PANE_FORMAT,
+    Pane,
+    Session,
+    SessionInfo,
+    pipe_command,
+    reap,
+    settle_status,
+)
 
 DEFAULT_SIZE = (120, 40)
 HISTORY_LIMIT = 50_000
@@ -145,8 +153,10 @@ class Server:
         if not workdir.is_dir():
             raise UsageError(f"working directory {str(workdir)!r} does not exist")
         environment = _environment(env, name, self.socket_path)
-        if self.socket_path.parent and not self.socket_path.parent.is_dir():
-            raise UsageError(f"the socket's directory {self.socket_path.parent} does not exist")
+        try:
+            self.socket_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {self.socket_path.parent}: {exc.strerror}") from None
         shell = not command
         if shell:
             bash = shutil.which("bash", path=environment.get("PATH"))
@@ -248,7 +258,8 @@ class Server:
             )
         except ServerNotRunning:
             return []
-        return [Pane.parse(line) for line in out.splitlines() if line]
+        panes = [Pane.parse(line) for line in out.splitlines() if line]
+        return [settle_status(self._runner, p) if p.status_pending else p for p in panes]
 
     def sessions(self) -> list[SessionInfo]:
         """Every tmuxagent session on this server, oldest first."""

@@ -50,6 +50,7 @@ _FIELDS = (
     "pane_pipe",
     "pane_current_path",
     "@tmuxagent_dir",
+    "pid",
 )
 PANE_FORMAT = "\x1f".join(f"#{{{f}}}" for f in _FIELDS)
 _buffers = itertools.count()
@@ -81,6 +82,12 @@ class Pane(NamedTuple):
     piped: bool
     cwd: str
     state_dir: str
+    server_pid: int
+
+    @property
+    def status_pending(self) -> bool:
+        """Dead, but tmux has not recorded how the program ended (yet)."""
+        return self.dead and self.exit_status is None and self.signal is None
 
     @classmethod
     def parse(cls, line: str) -> Pane:
@@ -103,6 +110,7 @@ class Pane(NamedTuple):
             piped=f[13] == "1",
             cwd=f[14],
             state_dir=f[15],
+            server_pid=_int(f[16]) or 0,
         )
 
 
@@ -205,6 +213,8 @@ class Session:
                 "use 'tmuxagent start' to create sessions it can drive"
             )
         pane = Pane.parse(line)
+        if pane.status_pending:
+            pane = settle_status(self.server._runner, pane)
         if not pane.piped and not pane.dead:
             self._attach_pipe(pane.id, self._files(pane))
         return pane
@@ -278,8 +288,11 @@ class Session:
             time.sleep(0.003)
         return files.log_size() > size
 
-    def _settle(self, files: SessionFiles, before: int, limit: float) -> None:
-        """Wait until the echo of typed text has arrived and gone quiet."""
+    def _settle(self, files: SessionFiles, before: int, limit: float) -> bool:
+        """Wait until the echo of typed text has arrived and gone quiet.
+
+        Returns False when the program showed nothing at all (no echo).
+        """
         deadline = time.monotonic() + limit
         size = before
         quiet_since = time.monotonic()
@@ -289,8 +302,9 @@ class Session:
             if now_size != size:
                 size, quiet_since = now_size, now
             elif size > before and now - quiet_since >= self.enter_settle:
-                return
+                return True
             time.sleep(0.003)
+        return size > before
 
     def _enter(self, pane: Pane, files: SessionFiles, before: int, typed: int) -> None:
         """Press Enter after typed text, so that the program really submits it.
@@ -298,15 +312,17 @@ class Session:
         Full-screen programs (Ink-based agent CLIs among them) ignore an Enter
         that arrives in the same burst as the text. So: wait for the echo to
         settle, press Enter, and press it again (at most ``enter_retries``
-        times) if the program shows no reaction at all.
+        times) if the program showed the text but shows no reaction at all to
+        Enter. A program that does not display its input (a password prompt,
+        a raw reader) gets exactly one Enter.
         """
         runner = self.server._runner
-        if typed:
-            self._settle(files, before, 0.25 + typed / 50_000)
-        for attempt in range(1 + (self.enter_retries if typed else 0)):
+        echoed = typed > 0 and self._settle(files, before, 0.25 + typed / 50_000)
+        retries = self.enter_retries if echoed else 0
+        for attempt in range(retries + 1):
             size = files.log_size()
             runner.run(["send-keys", "-t", pane.id, "Enter"])
-            if attempt == self.enter_retries or self._wait_growth(files, size, 0.4):
+            if attempt == retries or self._wait_growth(files, size, 0.4):
                 return
 
     def send(self, text: str, *, enter: bool = False) -> None:
@@ -352,9 +368,17 @@ class Session:
             args += ["-S", "-"]
         elif lines is not None:
             args += ["-S", f"-{lines}"]
+        elif pane.dead:
+            # To print "Pane is dead", tmux scrolls the screen up by a line.
+            args += ["-S", "-1"]
         rows = [row.rstrip() for row in self._capture_text(pane.id, args).split("\n")]
         while rows and not rows[-1]:
             rows.pop()
+        if pane.dead and rows and rows[-1].startswith("Pane is dead"):
+            note = rows.pop()
+            while rows and not rows[-1]:
+                rows.pop()
+            rows.append(note)
         if lines is not None:
             rows = rows[-lines:]
         return Capture("\n".join(rows), pane.x, pane.y, pane.cols, pane.rows, not pane.dead)
@@ -477,19 +501,13 @@ class Session:
         """Wait until the program ends; returns its exit status (-N: signal N)."""
         deadline = time.monotonic() + timeout
         interval = 0.01
-        unknown_since: float | None = None
         while True:
             pane = self._pane()
             now = time.monotonic()
             if pane.dead:
                 if pane.signal:
                     return -pane.signal
-                if pane.exit_status is not None:
-                    return pane.exit_status
-                # tmux marks the pane dead a moment before it records the status.
-                unknown_since = unknown_since or now
-                if now - unknown_since > 1.0:
-                    return -1
+                return pane.exit_status if pane.exit_status is not None else -1
             if now >= deadline:
                 raise WaitTimeout("the program to exit", timeout, self._screen_tail())
             _sleep_until(deadline, interval)
@@ -568,6 +586,23 @@ class Session:
         return [*cmd, "-r"] if read_only else cmd
 
 
+def settle_status(runner: Runner, pane: Pane) -> Pane:
+    """Get the exit status of a pane that has just died.
+
+    tmux 3.3a marks the pane dead when the terminal closes and records the
+    status when it reaps the child; it sometimes misses the SIGCHLD and
+    leaves the program a zombie with no status at all. A SIGCHLD of our
+    own makes it look again.
+    """
+    deadline = time.monotonic() + 2.0
+    while pane.status_pending and time.monotonic() < deadline:
+        time.sleep(0.02)
+        runner.signal_process(pane.server_pid, signal.SIGCHLD)
+        out = runner.run(["display", "-p", "-t", pane.id, PANE_FORMAT])
+        pane = Pane.parse(out.split("\n", 1)[0])
+    return pane
+
+
 def compile_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
     if isinstance(pattern, re.Pattern):
         return pattern
@@ -596,7 +631,7 @@ def reap(runner: Runner, pids: list[int], grace: float = 1.0) -> None:
     def survivors(candidates: list[int], limit: float) -> list[int]:
         deadline = time.monotonic() + limit
         while True:
-            candidates = [pid for pid in candidates if runner.signal_group(pid, 0)]
+            candidates = [pid for pid in candidates if runner.group_alive(pid)]
             if not candidates or time.monotonic() >= deadline:
                 return candidates
             time.sleep(0.02)

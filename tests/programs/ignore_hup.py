@@ -1,0 +1,13 @@
+"""Ignores SIGHUP (as a careless daemon would) and writes its pid to argv[1]."""
+
+import os
+import signal
+import sys
+import time
+
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+print("ignoring SIGHUP", flush=True)
+while True:
+    time.sleep(1)

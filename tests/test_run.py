@@ -1,0 +1,70 @@
+"""run: a command in the agent shell, its output only, its exit code and cwd."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import tmuxagent
+from tests.conftest import CLI
+
+
+def test_run_output_exit_code_cwd(shell: tmuxagent.Session, tmp_path) -> None:
+    result = shell.run(f"cd {tmp_path} && printf 'a\\nb\\n' && false")
+    assert result == tmuxagent.RunResult("a\nb", 1, str(tmp_path))
+    assert shell.run("echo $((6 * 7))").output == "42"
+    assert shell.run("printf 'no newline'").output == "no newline"
+    assert shell.run("true").output == ""
+
+
+def test_run_cli_json(shell: tmuxagent.Session, cli: CLI) -> None:
+    data = json.loads(cli.ok("run", "sh", "--json", "echo 'semi;colon' \"$HOME\" !!"))
+    assert data["exit_code"] == 0
+    assert data["output"].startswith("semi;colon /")
+    assert data["output"].endswith("!!")  # no history expansion
+    proc = cli("run", "sh", "exit_code() { return 3; }; exit_code")
+    assert proc.returncode == 0 and proc.stderr == "[exit status 3]\n"
+
+
+def test_run_multiline_and_heredoc(shell: tmuxagent.Session) -> None:
+    script = "cat <<'EOF'\nline one\n  line two\nEOF\necho after"
+    assert shell.run(script).output == "line one\n  line two\nafter"
+
+
+def test_run_no_pager(shell: tmuxagent.Session) -> None:
+    assert shell.run("echo $PAGER $GIT_PAGER").output == "cat cat"
+    assert shell.run("seq 1 500 | ${PAGER} | tail -1").output == "500"
+
+
+def test_run_timeout_keeps_running(shell: tmuxagent.Session, cli: CLI) -> None:
+    proc = cli("run", "sh", "--timeout", "0.5", "sleep 30")
+    assert proc.returncode == 1
+    assert "keeps running" in proc.stderr
+    with pytest.raises(tmuxagent.SessionBusy):
+        shell.run("echo next")
+    assert cli("run", "sh", "echo next").returncode == 3
+    shell.keys("C-c")
+    shell.wait_text(r"\$ $")
+    assert shell.run("echo next").output == "next"
+
+
+def test_run_needs_agent_shell(repl: tmuxagent.Session, cli: CLI) -> None:
+    proc = cli("run", "repl", "echo hi")
+    assert proc.returncode == 2
+    assert "send + wait" in proc.stderr
+
+
+def test_run_after_shell_exits(shell: tmuxagent.Session) -> None:
+    shell.send("exit 6", enter=True)
+    assert shell.wait_exit() == 6
+    with pytest.raises(tmuxagent.ProgramExited):
+        shell.run("echo hi")
+
+
+def test_agent_shell_environment(ta: tmuxagent.Server, tmp_path) -> None:
+    shell = ta.start("envsh", cwd=tmp_path, env={"GREETING": "hello world"})
+    assert shell.run("pwd").output == str(tmp_path)
+    assert shell.run('echo "$GREETING"').output == "hello world"
+    assert shell.run("echo $TMUXAGENT_SESSION").output == "envsh"
+    assert shell.run("echo -n $PS2").output == ""
