@@ -64,5 +64,10 @@ def decode_name(encoded: str) -> str:
 
 
 def session_target(name: str) -> str:
-    """An exact-match tmux target for the session called ``name``."""
-    return "=" + encode_name(name)
+    """An exact-match tmux target for the session called ``name``.
+
+    The trailing ``:`` matters: commands whose target is a window (such as
+    ``list-panes``) read a bare ``=NAME`` as a window name first, then fall
+    back to a session whose name merely *starts* with NAME.
+    """
+    return "=" + encode_name(name) + ":"

@@ -32,7 +32,7 @@ _TOKEN = re.compile(
     rb"|\x1b\[([0-?]*)([ -/]*)([@-~])"  # 2-4: CSI params, intermediates, final
     rb"|\x1b\]([^\x07\x1b]*)(?:\x07|\x1b\\)"  # 5: OSC body
     rb"|\x1b[PX^_][^\x1b]*\x1b\\"  # DCS/SOS/PM/APC strings: ignored
-    rb"|\x1b([ -/]*)([0-~])"  # 6-7: other escape sequences
+    rb"|\x1b([ -/]*)([0-OQ-WYZ\\`-~])"  # 6-7: other escapes (not [ ] P X ^ _)
     rb"|([\x00-\x1a\x1c-\x1f\x7f])"  # 8: C0 control characters
 )
 _INCOMPLETE = re.compile(
@@ -161,20 +161,7 @@ class Terminal:
     # -- output ------------------------------------------------------------
 
     def _render(self, row: int, keep: int = 0) -> str:
-        """Row ``row`` as text; ``keep`` cells survive the trailing-space strip."""
-        cells = self._grid[row]
-        text = "".join(cells)
-        if keep:
-            keep = len("".join(cells[:keep]))  # cells to characters
-        if text.startswith(_UNKNOWN):
-            cut = len(text) - len(text.lstrip(_UNKNOWN))
-            text = text[cut:]
-            keep = max(0, keep - cut)
-        text = text.replace(_UNKNOWN, " ")
-        if self._wrapped[row]:
-            return text
-        stripped = text.rstrip(" ")
-        return text[:keep] if len(stripped) < keep else stripped
+        return _render(self._grid[row], self._wrapped[row], keep)
 
     def lines(self) -> list[str]:
         """The screen as logical lines (wrapped rows joined).
@@ -182,25 +169,14 @@ class Terminal:
         Untouched rows above the first output are left out, as are blank rows
         below both the cursor and the last text. The cursor's row keeps its
         spaces up to the cursor, so a prompt such as ``'$ '`` stays whole.
+        While a full-screen program shows the alternate screen, its rows come
+        after the main screen's lines (so earlier lines keep their places).
         """
-        grid = self._grid
-        first = 0
-        while first < self.rows and all(c == _UNKNOWN for c in grid[first]):
-            first += 1
-        last = self.y if not self.alternate else -1
-        for row in range(self.rows - 1, last, -1):
-            if "".join(grid[row]).strip(" " + _UNKNOWN):
-                last = row
-                break
-        out: list[str] = []
-        current = self._partial if first == 0 else ""
-        for row in range(first, last + 1):
-            keep = self.x if row == self.y else 0
-            current += self._render(row, keep)
-            if not self._wrapped[row] or row == last:
-                out.append(current)
-                current = ""
-        return out
+        if self._main is None:
+            return _grid_lines(self._grid, self._wrapped, (self.x, self.y), self._partial)
+        grid, wrapped, cursor = self._main
+        main = _grid_lines(grid, wrapped, cursor, self._partial)
+        return [*main, *_grid_lines(self._grid, self._wrapped, (self.x, self.y), "")]
 
     def text(self) -> str:
         return "\n".join([*self.history, *self.lines()])
@@ -512,6 +488,45 @@ class Terminal:
             self._top, self._bottom = 0, self.rows - 1
             self._erase_display(2)
             self._move(0, 0)
+
+
+def _render(cells: list[str], wrapped: bool, keep: int = 0) -> str:
+    """A row as text; ``keep`` cells survive the trailing-space strip."""
+    text = "".join(cells)
+    if keep:
+        keep = len("".join(cells[:keep]))  # cells to characters
+    if text.startswith(_UNKNOWN):
+        cut = len(text) - len(text.lstrip(_UNKNOWN))
+        text = text[cut:]
+        keep = max(0, keep - cut)
+    text = text.replace(_UNKNOWN, " ")
+    if wrapped:
+        return text
+    stripped = text.rstrip(" ")
+    return text[:keep] if len(stripped) < keep else stripped
+
+
+def _grid_lines(
+    grid: list[list[str]], wrapped: list[bool], cursor: tuple[int, int] | None, partial: str
+) -> list[str]:
+    rows = len(grid)
+    first = 0
+    while first < rows and all(c == _UNKNOWN for c in grid[first]):
+        first += 1
+    last = cursor[1] if cursor is not None else -1
+    for row in range(rows - 1, last, -1):
+        if "".join(grid[row]).strip(" " + _UNKNOWN):
+            last = row
+            break
+    out: list[str] = []
+    current = partial if first == 0 else ""
+    for row in range(first, last + 1):
+        keep = cursor[0] if cursor is not None and row == cursor[1] else 0
+        current += _render(grid[row], wrapped[row], keep)
+        if not wrapped[row] or row == last:
+            out.append(current)
+            current = ""
+    return out
 
 
 def render(data: bytes, cols: int = 80, rows: int = 24) -> str:

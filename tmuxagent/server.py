@@ -182,8 +182,7 @@ class Server:
         with open(files.launch_path, "w", encoding="utf-8") as f:
             os.fchmod(f.fileno(), 0o600)
             json.dump({"argv": argv, "env": environment, "cwd": str(workdir)}, f)
-        target = session_target(name)
-        pane = target + ":"
+        pane = session_target(name)
         try:
             self._runner.run(
                 *(["set", scope, option, value] for scope, option, value in _SERVER_OPTIONS),

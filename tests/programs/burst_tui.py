@@ -3,6 +3,7 @@ as other text is taken as part of a paste (a newline), not as "submit".
 
 Shows '> BUFFER' while typing; prints 'SUBMITTED: BUFFER' on a lone Enter.
 """
+
 from __future__ import annotations
 
 import os

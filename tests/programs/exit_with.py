@@ -1,4 +1,5 @@
 """Prints a line, then exits with the status given as argv[1] (after argv[2] seconds)."""
+
 from __future__ import annotations
 
 import sys

@@ -3,6 +3,7 @@
 Commands: 'echo TEXT', 'sleep SECONDS', 'count N' (prints 1..N), 'exit CODE';
 anything else is answered with 'unknown: ...'.
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """Ignores SIGHUP (as a careless daemon would) and writes its pid to argv[1]."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Stops at Ctrl-] (0x1d), then prints 'GOT <n>' (n bytes before it). Raw mode
 means no echo and no line editing: the file holds exactly what arrived.
 With --bracketed it asks the terminal for bracketed paste, as editors do.
 """
+
 from __future__ import annotations
 
 import os
