@@ -60,15 +60,6 @@ def test_server_config(ta: tmuxagent.Server, server: libtmux.Server) -> None:
     assert server.cmd("show", "-wv", "-t", "=first:", "window-size").stdout == ["manual"]
 
 
-def test_window_size_is_pinned(ta: tmuxagent.Server, server: libtmux.Server) -> None:
-    session = ta.start("pinned", ["sleep", "30"], size="100x30")
-    # A client of another size (here: a human attaching) must not resize it.
-    outer = server.cmd("new-session", "-d", "-P", "-x", "60", "-y", "15", "sleep 30").stdout
-    assert outer
-    info = session.status()
-    assert (info.cols, info.rows) == (100, 30)
-
-
 def test_start_options(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
     out = cli.ok(
         "start", "opts", "--cwd", str(tmp_path), "--env", "A=1", "--env", "B=x=y",
@@ -210,7 +201,10 @@ def test_attach_from_a_terminal(ta: tmuxagent.Server, tmp_path: Path) -> None:
         human = outer.start("human", size="100x30")
         human.send(f"{sys.executable} -m tmuxagent -S {ta.socket_path} attach target", enter=True)
         human.wait_text(r"fake> ")
-        assert ta.session("target").status().attached
+        info = ta.session("target").status()
+        assert info.attached
+        # The human's 100x30 terminal does not resize the agent's 120x40 window.
+        assert (info.cols, info.rows) == (120, 40)
         human.keys("C-b", "d")
         human.wait_text(r"\[detached")
     finally:

@@ -38,7 +38,7 @@ class EchoFilter:
 
     Shells and REPLs echo input in order, at the start of the new output,
     possibly with a continuation prompt before each line (``... ``): those
-    leading lines are dropped while they contain the input's lines in turn.
+    leading lines are dropped while they end with the input's lines in turn.
     Full-screen programs draw the input elsewhere (an input box, a
     transcript); input lines that were not found in order are then dropped
     wherever a line contains them (only lines of three or more characters, so
@@ -58,7 +58,7 @@ class EchoFilter:
         want = expected.strip()
         if not want:
             return len(line.strip()) <= 4  # an empty line, or a bare prompt
-        return want in line
+        return line.rstrip().endswith(want)  # after a prompt, if any
 
     def _resolve(self, lines: list[str]) -> int:
         """Count leading echo lines; sets :attr:`skip` once that is certain."""

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,6 +90,7 @@ class Runner:
         *commands: Sequence[str],
         input: bytes | None = None,
         timeout: float | None = None,
+        revive: bool = True,
     ) -> str:
         """Run one or more tmux commands in a single client call.
 
@@ -121,6 +124,8 @@ class Runner:
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
             if any(s in stderr for s in _NO_SERVER):
+                if revive and self._revive_socket():
+                    return self.run(*commands, input=input, timeout=timeout, revive=False)
                 raise ServerNotRunning(
                     f"no tmuxagent server is running on {self.socket_path}; "
                     "'tmuxagent start NAME' starts one"
@@ -128,6 +133,39 @@ class Runner:
             flat = [a for c in commands for a in (*c, ";")][:-1]
             raise CommandFailed(flat, stderr, proc.stdout.decode("utf-8", "replace"))
         return proc.stdout.decode("utf-8", "replace")
+
+    def _revive_socket(self) -> bool:
+        """Bring back a server whose socket file was deleted.
+
+        The server keeps running, unreachable; SIGUSR1 makes tmux create its
+        socket again. The server is found by the socket path on its command
+        line (tmux names its server process 'tmux: server').
+        """
+        if self.socket_path.exists():
+            return False
+        wanted = os.fsencode(str(self.socket_path))
+        try:
+            entries = [e for e in os.listdir("/proc") if e.isdigit()]
+        except OSError:
+            return False
+        for entry in entries:
+            try:
+                with open(f"/proc/{entry}/comm", "rb") as f:
+                    if not f.read().startswith(b"tmux"):
+                        continue
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if wanted not in argv or os.stat(f"/proc/{entry}").st_uid != os.getuid():
+                continue
+            self.signal_process(int(entry), signal.SIGUSR1)
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                if self.socket_path.exists():
+                    return True
+                time.sleep(0.01)
+        return False
 
     def signal_group(self, pgid: int, sig: int) -> None:
         """Send ``sig`` to a process group on the host that runs tmux."""

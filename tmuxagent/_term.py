@@ -258,6 +258,8 @@ class Terminal:
             return
         if self._pending_wrap or (width == 2 and self.x >= self.cols - 1):
             if self._autowrap:
+                if not self._pending_wrap:
+                    self._grid[self.y][self.x] = ""  # the cell a wide char skipped
                 self._wrap()
             else:
                 self.x = self.cols - width
@@ -336,6 +338,7 @@ class Terminal:
             self._move(x=0)
         elif byte in (0x0A, 0x0B, 0x0C):  # LF VT FF
             self._pending_wrap = False
+            self._wrapped[self.y] = False  # an explicit newline ends the line here
             self._index()
         elif byte == 0x08:  # BS
             self._move(x=self.x - 1)
@@ -345,8 +348,8 @@ class Terminal:
     def _erase(self, row: int, start: int, end: int) -> None:
         cells = self._grid[row]
         cells[start:end] = [" "] * (end - start)
-        if end >= self.cols:
-            self._wrapped[row] = False
+        if start == 0 and end >= self.cols:
+            self._wrapped[row] = False  # only a wholly erased row stops wrapping
 
     def _erase_display(self, mode: int) -> None:
         if mode == 0:

@@ -1,0 +1,104 @@
+"""The CLI's contract: verbs, one-line errors, exit codes; names and keys."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import tmuxagent
+from tests.conftest import CLI, prog
+from tmuxagent._names import decode_name, encode_name
+from tmuxagent.keys import validate_key
+
+
+def test_help_and_version() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "tmuxagent", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for verb in ("start", "send", "keys", "paste", "capture", "read", "wait", "run", "status",
+                 "list", "kill", "attach", "demo", "skill"):  # fmt: skip
+        assert verb in out
+    assert "exit codes" in out
+    version = subprocess.run(
+        [sys.executable, "-m", "tmuxagent", "--version"], capture_output=True, text=True
+    ).stdout
+    assert version.strip() == f"tmuxagent {tmuxagent.__version__}"
+
+
+def test_usage_errors_are_one_line(cli: CLI) -> None:
+    for args in (["send"], ["wait", "x"], ["wait", "x", "--text", "a", "--exit"], ["keys", "x"]):
+        proc = cli(*args)
+        assert proc.returncode == 2, args
+        assert proc.stderr.count("\n") == 1, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_exit_code_table(ta: tmuxagent.Server, cli: CLI) -> None:
+    ta.start("repl", prog("fake_repl.py")).wait_text("fake> $")
+    assert cli("send", "repl", "x").returncode == 0
+    assert cli("wait", "repl", "--text", "nope", "--timeout", "0.2").returncode == 1
+    assert cli("keys", "repl", "Nope").returncode == 2
+    assert cli("send", "ghost", "x").returncode == 3
+    proc = cli("list", env={"PATH": "/nonexistent"})
+    assert proc.returncode == 4 and "tmux" in proc.stderr and "install" in proc.stderr
+
+
+def test_timeout_names_condition_and_screen(ta: tmuxagent.Server, cli: CLI) -> None:
+    ta.start("repl", prog("fake_repl.py")).wait_text("fake> $")
+    proc = cli("run", "repl", "x")
+    assert proc.returncode == 2
+    proc = cli("wait", "repl", "--idle", "5", "--timeout", "0.5")
+    assert proc.returncode == 2 and "shorter than the idle period" in proc.stderr
+
+
+def test_send_joins_words(ta: tmuxagent.Server, cli: CLI) -> None:
+    repl = ta.start("repl", prog("fake_repl.py"))
+    repl.wait_text("fake> $")
+    cli.ok("send", "repl", "--enter", "echo", "two", "words")
+    repl.wait_text("^two words$")
+    proc = cli("send", "repl", "echo", "-x")
+    assert proc.returncode == 2 and "put it after --" in proc.stderr
+
+
+def test_status_json_of_missing(cli: CLI) -> None:
+    proc = cli("status", "ghost", "--json")
+    assert proc.returncode == 3 and proc.stdout == ""
+
+
+def test_list_json_empty(cli: CLI) -> None:
+    assert json.loads(cli.ok("list", "--json")) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["plain", "a.b", "c:d", "50%", "#x", "\\", "$0", "@1", "=", "-x", "日本", "a b"]
+)
+def test_name_encoding_round_trip(name: str) -> None:
+    encoded = encode_name(name)
+    assert not set(".:#\\") & set(encoded)
+    assert encoded[0] not in "$@=-"
+    assert decode_name(encoded) == name
+
+
+@pytest.mark.parametrize(
+    ("key", "tmux"),
+    [("Enter", "Enter"), ("enter", "Enter"), ("C-c", "C-c"), ("c-C", "C-c"), ("^C", "C-c"),
+     ("M-x", "M-x"), ("S-Tab", "S-Tab"), ("C-M-Left", "C-M-Left"), ("PgUp", "PgUp"),
+     ("F12", "F12"), ("y", "y"), (";", ";"), ("BSpace", "BSpace"), ("KP5", "KP5")],
+)  # fmt: skip
+def test_valid_keys(key: str, tmux: str) -> None:
+    assert validate_key(key) == tmux
+
+
+@pytest.mark.parametrize("key", ["Entr", "F13", "C-", "hello", "", "C-Nope", "Enter Enter"])
+def test_invalid_keys(key: str) -> None:
+    with pytest.raises(tmuxagent.UsageError):
+        validate_key(key)
+
+
+def test_public_api() -> None:
+    assert set(tmuxagent.__all__) >= {"Server", "Session", "spawn", "WaitTimeout"}
+    for name in tmuxagent.__all__:
+        assert getattr(tmuxagent, name) is not None
