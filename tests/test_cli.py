@@ -23,7 +23,7 @@ def test_help_and_version() -> None:
         assert verb in out
     assert "exit codes" in out
     version = subprocess.run(
-        [sys.executable, "-m", "tmuxagent", "--version"], capture_output=True, text=True
+        [sys.executable, "-m", "tmuxagent", "--version"], capture_output=True, text=True, check=True
     ).stdout
     assert version.strip() == f"tmuxagent {tmuxagent.__version__}"
 
