@@ -21,10 +21,10 @@ def test_default_socket_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("TMUXAGENT_SOCKET_DIR", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     expected = tmp_path / f"tmuxagent-{os.getuid()}" / "default"
-    assert tmuxagent.default_socket() == expected
+    assert tmuxagent.default_socket() == str(expected)
     assert (expected.parent.stat().st_mode & 0o777) == 0o700
     monkeypatch.setenv("TMUXAGENT_SOCKET_DIR", str(tmp_path / "mine"))
-    assert tmuxagent.default_socket() == tmp_path / "mine" / "default"
+    assert tmuxagent.default_socket() == str(tmp_path / "mine" / "default")
     monkeypatch.setenv("TMUXAGENT_SOCKET", str(tmp_path / "explicit.sock"))
     assert tmuxagent.Server().socket_path == tmp_path / "explicit.sock"
 
@@ -85,7 +85,7 @@ def test_start_options(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
         (["start", "bad\tname"], "non-printable"),
         (["start", ""], "must not be empty"),
         (["start", "n" * 101], "too long"),
-        (["frobnicate"], "invalid choice"),
+        (["frobnicate"], "unknown verb"),
     ],
 )
 def test_start_bad_input(cli: CLI, args: list[str], message: str) -> None:
@@ -144,7 +144,7 @@ def test_kill(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
     session = ta.start("stubborn", prog("ignore_hup.py", str(pidfile)))
     session.wait_text("ignoring SIGHUP")
     pid = int(pidfile.read_text())
-    state = session.files.root
+    state = Path(session.files.root)
     cli.ok("kill", "stubborn")
     # The program ignored the hangup; it must not be left running.
     wait_until(lambda: not _running(pid), what="the stubborn program to end")
@@ -229,7 +229,7 @@ def test_parallel_cli_sessions(ta: tmuxagent.Server, cli: CLI) -> None:
 
 def test_state_files_are_private(ta: tmuxagent.Server) -> None:
     session = ta.start("private", ["sleep", "30"])
-    root = session.files.root
+    root = Path(session.files.root)
     assert (ta.state_root.stat().st_mode & 0o077) == 0
     assert (root.stat().st_mode & 0o077) == 0
     # launch.json held the environment: the launcher removes it.

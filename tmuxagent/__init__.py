@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from .errors import (
     NoSuchSession,
     ProgramExited,
@@ -27,7 +25,10 @@ from .errors import (
 from .server import Server, default_socket
 from .session import Capture, RunResult, Session, SessionInfo
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._spawn import spawn
 
 __version__ = "0.1.0"

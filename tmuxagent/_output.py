@@ -10,10 +10,14 @@ on it; ``read`` uses :func:`render_range`.
 from __future__ import annotations
 
 import re
-from typing import IO, NamedTuple
 
 from ._state import Mark, SessionFiles
+from ._struct import Struct
 from ._term import Terminal
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
 
 #: The agent shell prints ``ESC ] 6973 ; tmuxagent ; STATUS ; CWD BEL`` before
 #: each prompt (see agent.bashrc).
@@ -25,12 +29,15 @@ _MARKER_BODY = re.compile(rb"6973;tmuxagent;(-?\d+);(.*)", re.S)
 _OVERLAP = 200
 
 
-class Prompt(NamedTuple):
+class Prompt(Struct):
     """A prompt of the agent shell: the previous command has finished."""
 
-    exit_code: int
-    cwd: str
-    output: str
+    __slots__ = ("cwd", "exit_code", "output")
+
+    def __init__(self, exit_code: int, cwd: str, output: str) -> None:
+        self.exit_code = exit_code
+        self.cwd = cwd
+        self.output = output
 
 
 class EchoFilter:
@@ -166,11 +173,14 @@ def last_prompt_offset(files: SessionFiles, since: int) -> int | None:
     return None
 
 
-class Rendered(NamedTuple):
-    text: str
-    consumed: int  # bytes taken from the log (an unfinished sequence stays)
-    x: int
-    y: int
+class Rendered(Struct):
+    __slots__ = ("consumed", "text", "x", "y")
+
+    def __init__(self, text: str, consumed: int, x: int, y: int) -> None:
+        self.text = text
+        self.consumed = consumed  # bytes taken from the log (unfinished sequences stay)
+        self.x = x
+        self.y = y
 
 
 def render_range(

@@ -2,21 +2,24 @@
 
 Every call names the socket explicitly (``-S``), has a timeout, ignores the
 user's ``~/.tmux.conf`` and turns tmux's complaints into tmuxagent errors.
-Nothing else in the package spawns tmux, so a remote transport (SSH) later
-replaces this module only.
+Nothing else in the package spawns tmux or signals the processes in its
+panes, so a remote transport (SSH) later replaces this module only.
+
+Agents run the CLI once per step, so this module avoids ``subprocess`` (and
+what it imports): :func:`spawn` is ``posix_spawn`` plus ``poll``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
+import select
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
 from .errors import TmuxError, TmuxNotFound
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: tmux's stderr when nothing listens on the socket.
 _NO_SERVER = (
@@ -25,6 +28,7 @@ _NO_SERVER = (
     "server exited unexpectedly",
     "lost server",
 )
+_SIGKILL = 9  # the same number on every POSIX system
 
 
 class ServerNotRunning(TmuxError):
@@ -40,6 +44,83 @@ class CommandFailed(TmuxError):
         self.stdout = stdout
         first = stderr.strip().splitlines()[0] if stderr.strip() else "unknown error"
         super().__init__(f"tmux {args[0] if args else ''} failed: {first}")
+
+
+class SpawnTimeout(Exception):
+    """The child did not finish in time (it has been killed)."""
+
+
+def spawn(
+    argv: Sequence[str], *, env: dict[str, str], input: bytes = b"", timeout: float
+) -> tuple[int, bytes, bytes]:
+    """Run ``argv`` with ``input`` on stdin; return (exit code, stdout, stderr).
+
+    Raises FileNotFoundError if the program does not exist and SpawnTimeout
+    (after killing the child) if it runs longer than ``timeout`` seconds.
+    """
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        pid = os.posix_spawnp(
+            argv[0],
+            list(argv),
+            env,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, in_r, 0),
+                (os.POSIX_SPAWN_DUP2, out_w, 1),
+                (os.POSIX_SPAWN_DUP2, err_w, 2),
+            ],
+        )
+    except BaseException:
+        for fd in (in_w, out_r, err_r):
+            os.close(fd)
+        raise
+    finally:
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+    chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    poller = select.poll()
+    poller.register(out_r, select.POLLIN)
+    poller.register(err_r, select.POLLIN)
+    pending = memoryview(input)
+    if pending:
+        os.set_blocking(in_w, False)
+        poller.register(in_w, select.POLLOUT)
+    else:
+        os.close(in_w)
+    open_fds = {out_r, err_r} | ({in_w} if pending else set())
+    deadline = time.monotonic() + timeout
+    try:
+        while open_fds:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(pid, _SIGKILL)
+                raise SpawnTimeout
+            for fd, _event in poller.poll(left * 1000):
+                if fd == in_w:
+                    try:
+                        written = os.write(in_w, pending[:65536])
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:
+                        written = len(pending)
+                    pending = pending[written:]
+                    if pending:
+                        continue
+                else:
+                    data = os.read(fd, 65536)
+                    if data:
+                        chunks[fd].append(data)
+                        continue
+                poller.unregister(fd)
+                os.close(fd)
+                open_fds.discard(fd)
+    finally:
+        for fd in open_fds:
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks[out_r]), b"".join(chunks[err_r])
 
 
 def escape_arg(arg: str) -> str:
@@ -65,7 +146,7 @@ class Runner:
 
     def __init__(
         self,
-        socket_path: Path,
+        socket_path: str,
         *,
         timeout: float = 10.0,
         binary: str = "tmux",
@@ -83,12 +164,12 @@ class Runner:
 
     def base_command(self) -> list[str]:
         """The argv prefix of every call (also what a human runs to attach)."""
-        return [self.binary, "-u", "-S", str(self.socket_path)]
+        return [self.binary, "-u", "-S", self.socket_path]
 
     def run(
         self,
         *commands: Sequence[str],
-        input: bytes | None = None,
+        input: bytes = b"",
         timeout: float | None = None,
         revive: bool = True,
     ) -> str:
@@ -105,24 +186,17 @@ class Runner:
             argv.extend(escape_arg(a) for a in command)
         limit = self.timeout if timeout is None else timeout
         try:
-            proc = subprocess.run(
-                argv,
-                input=input if input is not None else b"",
-                capture_output=True,
-                timeout=limit,
-                env=self._env,
-                check=False,
-            )
+            code, out, err = spawn(argv, env=self._env, input=input, timeout=limit)
         except FileNotFoundError:
             raise TmuxNotFound(self.binary) from None
-        except subprocess.TimeoutExpired:
+        except SpawnTimeout:
             what = " ; ".join(c[0] for c in commands if c)
             raise TmuxError(
                 f"tmux did not answer within {limit:g}s ({what}); the server may be "
                 f"stuck: 'tmuxagent -S {self.socket_path} kill --all' restarts it"
             ) from None
-        if proc.returncode != 0:
-            stderr = proc.stderr.decode("utf-8", "replace")
+        if code != 0:
+            stderr = err.decode("utf-8", "replace")
             if any(s in stderr for s in _NO_SERVER):
                 if revive and self._revive_socket():
                     return self.run(*commands, input=input, timeout=timeout, revive=False)
@@ -131,8 +205,8 @@ class Runner:
                     "'tmuxagent start NAME' starts one"
                 )
             flat = [a for c in commands for a in (*c, ";")][:-1]
-            raise CommandFailed(flat, stderr, proc.stdout.decode("utf-8", "replace"))
-        return proc.stdout.decode("utf-8", "replace")
+            raise CommandFailed(flat, stderr, out.decode("utf-8", "replace"))
+        return out.decode("utf-8", "replace")
 
     def _revive_socket(self) -> bool:
         """Bring back a server whose socket file was deleted.
@@ -141,42 +215,44 @@ class Runner:
         socket again. The server is found by the socket path on its command
         line (tmux names its server process 'tmux: server').
         """
-        if self.socket_path.exists():
+        import signal
+
+        if os.path.exists(self.socket_path):
             return False
-        wanted = os.fsencode(str(self.socket_path))
-        try:
-            entries = [e for e in os.listdir("/proc") if e.isdigit()]
-        except OSError:
-            return False
-        for entry in entries:
+        wanted = os.fsencode(self.socket_path)
+        for pid in _pids():
             try:
-                with open(f"/proc/{entry}/comm", "rb") as f:
+                with open(f"/proc/{pid}/comm", "rb") as f:
                     if not f.read().startswith(b"tmux"):
                         continue
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
                     argv = f.read().split(b"\0")
+                if wanted not in argv or os.stat(f"/proc/{pid}").st_uid != os.getuid():
+                    continue
             except OSError:
                 continue
-            if wanted not in argv or os.stat(f"/proc/{entry}").st_uid != os.getuid():
-                continue
-            self.signal_process(int(entry), signal.SIGUSR1)
+            self.signal_process(pid, signal.SIGUSR1)
             deadline = time.monotonic() + 2.0
             while time.monotonic() < deadline:
-                if self.socket_path.exists():
+                if os.path.exists(self.socket_path):
                     return True
                 time.sleep(0.01)
         return False
 
     def signal_group(self, pgid: int, sig: int) -> None:
         """Send ``sig`` to a process group on the host that runs tmux."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        try:
             os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def signal_process(self, pid: int, sig: int) -> None:
         """Send ``sig`` to one process on the host that runs tmux."""
         if pid > 0:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
+            try:
                 os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def group_alive(self, pgid: int) -> bool:
         """Whether a process group still has a live (non-zombie) member.
@@ -190,15 +266,9 @@ class Runner:
             return False
         except PermissionError:
             return True
-        try:
-            entries = os.listdir("/proc")
-        except OSError:
-            return True
-        for entry in entries:
-            if not entry.isdigit():
-                continue
+        for pid in _pids():
             try:
-                with open(f"/proc/{entry}/stat", "rb") as f:
+                with open(f"/proc/{pid}/stat", "rb") as f:
                     stat = f.read()
             except OSError:
                 continue
@@ -206,4 +276,11 @@ class Runner:
             fields = stat[stat.rfind(b")") + 2 :].split()
             if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
                 return True
-        return False
+        return not os.path.isdir("/proc")
+
+
+def _pids() -> list[int]:
+    try:
+        return [int(e) for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []

@@ -7,56 +7,68 @@
     For recorded sessions: ``seconds offset`` lines, one per chunk of output.
 ``meta.json``
     Name, command and creation time, written once by ``start``.
-``input.json``
+``input``
     Where the log stood when tmuxagent last sent input, and what was sent:
     waits only look at output after that point, minus the echo of the input.
-``read.json``
-    How far ``read`` has got (the read cursor), under a lock.
+``read``
+    How far ``read`` has got (the read cursor), changed under a lock.
 
-Several CLI processes may act on one session at once; every file is replaced
-atomically or guarded by ``flock``.
+Several CLI processes may act on one session at once: files are replaced
+atomically, and the read cursor is guarded by ``flock``. The hot path (send,
+keys, capture) needs neither json nor pathlib, which cost more to import than
+the work itself.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import os
-import shutil
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, NamedTuple
 
 from .errors import UsageError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-class Mark(NamedTuple):
+
+class Mark:
     """The state of the stream when input was last sent."""
 
-    offset: int
-    text: str = ""
-    x: int = 0
-    y: int = 0
-    time: float = 0.0
+    __slots__ = ("offset", "text", "time", "x", "y")
+
+    def __init__(
+        self, offset: int, text: str = "", x: int = 0, y: int = 0, time: float = 0.0
+    ) -> None:
+        self.offset = offset
+        self.text = text
+        self.x = x
+        self.y = y
+        self.time = time
+
+    def __repr__(self) -> str:
+        return f"Mark({self.offset}, {self.text!r}, x={self.x}, y={self.y})"
 
 
-class ReadCursor(NamedTuple):
-    offset: int = 0
-    x: int = 0
-    y: int = 0
+class ReadCursor:
+    """Where the next ``read`` starts, and where the cursor was then."""
+
+    __slots__ = ("offset", "x", "y")
+
+    def __init__(self, offset: int = 0, x: int = 0, y: int = 0) -> None:
+        self.offset = offset
+        self.x = x
+        self.y = y
 
 
-def secure_dir(path: Path, *, what: str = "directory") -> Path:
+def secure_dir(path: str, *, what: str = "directory") -> str:
     """Create ``path`` private (0700), or check that it is.
 
     Refuses a directory owned by someone else, or one that others can enter:
     whoever can reach a tmux socket can type into every pane behind it.
     """
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = path.stat()
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.stat(path)
     except OSError as exc:
         raise UsageError(f"cannot create {what} {path}: {exc.strerror}") from None
     if st.st_uid != os.getuid():
@@ -72,57 +84,62 @@ def secure_dir(path: Path, *, what: str = "directory") -> Path:
     return path
 
 
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False)
+def _replace(path: str, data: bytes) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
     os.replace(tmp, path)
 
 
-def _read_json(path: Path) -> Any:
+def _read(path: str) -> bytes | None:
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
         return None
 
 
 class SessionFiles:
     """Paths and small helpers for one session's state directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: str) -> None:
         self.root = root
-        self.log = root / "output.log"
-        self.timing = root / "timing"
-        self.meta_path = root / "meta.json"
-        self.mark_path = root / "input.json"
-        self.cursor_path = root / "read.json"
-        self.launch_path = root / "launch.json"
+        self.log = os.path.join(root, "output.log")
+        self.timing = os.path.join(root, "timing")
+        self.meta_path = os.path.join(root, "meta.json")
+        self.mark_path = os.path.join(root, "input")
+        self.cursor_path = os.path.join(root, "read")
+        self.launch_path = os.path.join(root, "launch.json")
 
     @classmethod
-    def create(cls, state_root: Path) -> SessionFiles:
+    def create(cls, state_root: str) -> SessionFiles:
         secure_dir(state_root, what="state directory")
         unique = f"{time.time_ns():x}-{os.getpid():x}-{os.urandom(3).hex()}"
-        root = state_root / unique
-        root.mkdir(mode=0o700)
+        root = os.path.join(state_root, unique)
+        os.mkdir(root, 0o700)
         files = cls(root)
-        files.log.touch(mode=0o600)
+        os.close(os.open(files.log, os.O_WRONLY | os.O_CREAT, 0o600))
         return files
 
     def remove(self) -> None:
+        import shutil
+
         shutil.rmtree(self.root, ignore_errors=True)
 
     # -- the log ---------------------------------------------------------------
 
     def log_size(self) -> int:
         try:
-            return self.log.stat().st_size
+            return os.stat(self.log).st_size
         except FileNotFoundError:
             return 0
 
     def log_mtime(self) -> float | None:
         try:
-            return self.log.stat().st_mtime
+            return os.stat(self.log).st_mtime
         except FileNotFoundError:
             return None
 
@@ -137,36 +154,64 @@ class SessionFiles:
     # -- metadata, marks, cursors ----------------------------------------------
 
     def write_meta(self, meta: dict[str, Any]) -> None:
-        _write_json(self.meta_path, meta)
+        import json
+
+        _replace(self.meta_path, json.dumps(meta, ensure_ascii=False).encode())
 
     def meta(self) -> dict[str, Any]:
-        data = _read_json(self.meta_path)
+        import json
+
+        raw = _read(self.meta_path)
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = None
         return data if isinstance(data, dict) else {}
 
     def write_mark(self, mark: Mark) -> None:
-        _write_json(self.mark_path, mark._asdict())
+        head = f"{mark.offset} {mark.x} {mark.y} {mark.time!r}\n"
+        _replace(self.mark_path, head.encode() + mark.text.encode("utf-8", "surrogatepass"))
 
     def mark(self) -> Mark:
-        data = _read_json(self.mark_path)
-        if not isinstance(data, dict):
+        raw = _read(self.mark_path)
+        if not raw:
             return Mark(0)
+        head, _, text = raw.partition(b"\n")
         try:
-            return Mark(**data)
-        except TypeError:
+            offset, x, y, when = head.split()
+            return Mark(
+                int(offset), text.decode("utf-8", "surrogatepass"), int(x), int(y), float(when)
+            )
+        except ValueError:
             return Mark(0)
 
-    @contextlib.contextmanager
-    def read_cursor(self) -> Iterator[list[ReadCursor]]:
-        """Hold the read lock; yields a one-item list to put the new cursor in."""
-        lock_path = self.root / "read.lock"
-        with open(lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            data = _read_json(self.cursor_path)
-            try:
-                cursor = ReadCursor(**data) if isinstance(data, dict) else ReadCursor()
-            except TypeError:
-                cursor = ReadCursor()
-            box = [cursor]
-            yield box
-            if box[0] != cursor:
-                _write_json(self.cursor_path, box[0]._asdict())
+    def read_cursor(self) -> _CursorLock:
+        """Hold the read lock; ``with files.read_cursor() as lock: lock.cursor``."""
+        return _CursorLock(self)
+
+
+class _CursorLock:
+    def __init__(self, files: SessionFiles) -> None:
+        self._files = files
+        self._fd = -1
+        self.cursor = ReadCursor()
+
+    def __enter__(self) -> _CursorLock:
+        import fcntl
+
+        self._fd = os.open(os.path.join(self._files.root, "read.lock"), os.O_RDWR | os.O_CREAT)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        raw = _read(self._files.cursor_path)
+        try:
+            offset, x, y = (int(v) for v in (raw or b"0 0 0").split())
+            self.cursor = ReadCursor(offset, x, y)
+        except ValueError:
+            self.cursor = ReadCursor()
+        return self
+
+    def save(self, cursor: ReadCursor) -> None:
+        self.cursor = cursor
+        _replace(self._files.cursor_path, f"{cursor.offset} {cursor.x} {cursor.y}".encode())
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)  # closing releases the lock

@@ -1,39 +1,248 @@
 """The ``tmuxagent`` command: parse, call one library function, print.
 
-Exit codes: 0 success; 1 a wait or run timed out; 2 bad usage or input;
-3 session problem (no such session, name taken, program exited, shell busy);
-4 tmux missing or failed. Errors are one line on stderr.
+Agents run this once per step, so it starts fast: no argparse (it and what it
+imports cost more than a tmux round trip), just a table of verbs below and a
+small parser. Exit codes: 0 success; 1 a wait or run timed out; 2 bad usage
+or input; 3 session problem (no such session, name taken, program exited,
+shell busy); 4 tmux missing or failed. Errors are one line on stderr.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import shlex
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
 
 from .errors import TmuxAgentError, UsageError, WaitTimeout
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from .server import Server
+    from .session import SessionInfo
+
+PROG = "tmuxagent"
+DESCRIPTION = (
+    "Drive interactive terminal programs in tmux: for agents, scripts and the humans watching them."
+)
 EPILOG = """\
 exit codes: 0 ok, 1 timed out / condition not met, 2 bad usage or input,
-3 session problem (missing, name taken, program exited, busy), 4 tmux failed.
+  3 session problem (missing, name taken, program exited, busy), 4 tmux failed.
 socket: -S PATH, else $TMUXAGENT_SOCKET, else
-${TMUXAGENT_SOCKET_DIR:-${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID}/default
-"""
+  ${TMUXAGENT_SOCKET_DIR:-${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID}/default
+text or names that start with '-' go after '--'."""
 
 #: Lines longer than this are cut by programs that read in canonical mode.
 _CANON_LIMIT = 4095
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        hint = ""
-        if "unrecognized arguments" in message:
-            hint = "; quote TEXT/COMMAND, or put it after --"
-        self.exit(2, f"{self.prog}: error: {message}{hint} (see '{self.prog} --help')\n")
+# -- a small argument parser ----------------------------------------------------
+
+
+class Opt:
+    """An option: ``kind`` is 'flag', 'str', 'int' or 'float'."""
+
+    def __init__(
+        self, name: str, kind: str, help: str, metavar: str = "", default: Any = None
+    ) -> None:
+        self.name = name
+        self.dest = name.lstrip("-").replace("-", "_")
+        self.kind = kind
+        self.help = help
+        self.metavar = metavar or ("" if kind == "flag" else kind.upper())
+        self.default = False if kind == "flag" else default
+
+
+class Verb:
+    """A verb: positionals as (dest, METAVAR, nargs), nargs one of 1 ? * +."""
+
+    def __init__(
+        self,
+        name: str,
+        func: Callable[[Args], int],
+        help: str,
+        positionals: Sequence[tuple[str, str, str | int]] = (),
+        options: Sequence[Opt] = (),
+        usage: str = "",
+    ) -> None:
+        self.name = name
+        self.func = func
+        self.help = help
+        self.positionals = positionals
+        self.options = {o.name: o for o in options}
+        self.usage = usage
+
+    def usage_line(self) -> str:
+        if self.usage:
+            return f"usage: {PROG} {self.name} {self.usage}"
+        words = []
+        for _, metavar, nargs in self.positionals:
+            words.append({1: metavar, "?": f"[{metavar}]", "*": f"[{metavar}...]"}.get(
+                nargs, f"{metavar}..."
+            ))  # fmt: skip
+        for opt in self.options.values():
+            words.append(f"[{opt.name}{' ' + opt.metavar if opt.metavar else ''}]")
+        return f"usage: {PROG} {self.name} {' '.join(words)}"
+
+    def help_text(self) -> str:
+        lines = [self.usage_line(), "", self.help]
+        if self.options:
+            lines.append("")
+            width = max(len(o.name) + len(o.metavar) + 1 for o in self.options.values())
+            for opt in self.options.values():
+                label = f"{opt.name} {opt.metavar}".rstrip()
+                lines.append(f"  {label:<{width}}  {opt.help}")
+        return "\n".join(lines)
+
+
+class Args:
+    """Parsed arguments: attributes named after options and positionals."""
+
+    socket: str | None
+    tmux_timeout: float
+    verb: str
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes set by the parser
+        raise AttributeError(name)
+
+
+class _Exit(Exception):
+    def __init__(self, code: int, message: str = "") -> None:
+        self.code = code
+        self.message = message
+
+
+def _fail(verb: str | None, message: str) -> _Exit:
+    where = f"{PROG} {verb}" if verb else PROG
+    return _Exit(2, f"{where}: error: {message} (see '{where} --help')")
+
+
+def _convert(verb: str, opt: Opt, value: str) -> Any:
+    if opt.kind in ("str", "list"):
+        return value
+    try:
+        return int(value) if opt.kind == "int" else float(value)
+    except ValueError:
+        raise _fail(verb, f"{opt.name} wants a number, not {value!r}") from None
+
+
+def _looks_like_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def parse(argv: Sequence[str]) -> tuple[Verb, Args]:
+    args = Args()
+    args.socket = None
+    args.tmux_timeout = 10.0
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        token = argv[i]
+        name, eq, value = token.partition("=")
+        if token in ("-h", "--help"):
+            raise _Exit(0, _main_help())
+        if token == "--version":
+            from . import __version__
+
+            raise _Exit(0, f"{PROG} {__version__}")
+        if name in ("-S", "--socket", "--tmux-timeout"):
+            if not eq:
+                i += 1
+                if i >= len(argv):
+                    raise _fail(None, f"{name} needs a value")
+                value = argv[i]
+            if name == "--tmux-timeout":
+                args.tmux_timeout = _convert("", Opt(name, "float", ""), value)
+            else:
+                args.socket = value
+            i += 1
+            continue
+        raise _fail(None, f"unknown option {token!r}")
+    if i >= len(argv):
+        raise _fail(None, "no verb given")
+    verb = VERBS.get(argv[i])
+    if verb is None:
+        raise _fail(None, f"unknown verb {argv[i]!r}; one of: {', '.join(VERBS)}")
+    args.verb = verb.name
+    for opt in verb.options.values():
+        setattr(args, opt.dest, [] if opt.kind == "list" else opt.default)
+    words: list[str] = []
+    tokens = argv[i + 1 :]
+    j = 0
+    while j < len(tokens):
+        token = tokens[j]
+        if token == "--":
+            words.extend(tokens[j + 1 :])
+            break
+        if token in ("-h", "--help"):
+            raise _Exit(0, verb.help_text())
+        if token.startswith("--"):
+            name, eq, value = token.partition("=")
+            found = verb.options.get(name)
+            if found is None:
+                raise _fail(verb.name, f"unknown option {name!r}")
+            opt = found
+            if opt.kind == "flag":
+                if eq:
+                    raise _fail(verb.name, f"{name} takes no value")
+                setattr(args, opt.dest, True)
+            else:
+                if not eq:
+                    j += 1
+                    if j >= len(tokens):
+                        raise _fail(verb.name, f"{name} needs a value")
+                    value = tokens[j]
+                converted = _convert(verb.name, opt, value)
+                if opt.kind == "list":
+                    getattr(args, opt.dest).append(converted)
+                else:
+                    setattr(args, opt.dest, converted)
+        elif token.startswith("-") and token != "-" and not _looks_like_number(token):
+            raise _fail(verb.name, f"unknown option {token!r}; quote text, or put it after --")
+        else:
+            words.append(token)
+        j += 1
+    _assign(verb, args, words)
+    return verb, args
+
+
+def _assign(verb: Verb, args: Args, words: list[str]) -> None:
+    specs = list(verb.positionals)
+    for n, (dest, metavar, nargs) in enumerate(specs):
+        after = sum(1 for _, _, k in specs[n + 1 :] if k in (1, "+"))
+        if nargs == 1:
+            if not words:
+                raise _fail(verb.name, f"{metavar} is missing")
+            setattr(args, dest, words.pop(0))
+        elif nargs == "?":
+            setattr(args, dest, words.pop(0) if len(words) > after else None)
+        else:
+            take = len(words) - after
+            if nargs == "+" and take < 1:
+                raise _fail(verb.name, f"{metavar} is missing")
+            setattr(args, dest, words[:take])
+            del words[:take]
+    if words:
+        raise _fail(verb.name, f"unexpected {' '.join(repr(w) for w in words)}; quote TEXT")
+
+
+def _main_help() -> str:
+    width = max(len(v) for v in VERBS)
+    verbs = "\n".join(f"  {v.name:<{width}}  {v.help}" for v in VERBS.values())
+    return (
+        f"usage: {PROG} [-S PATH] VERB [ARGS...]   ({PROG} VERB --help for more)\n\n"
+        f"{DESCRIPTION}\n\nverbs:\n{verbs}\n\noptions:\n"
+        "  -S, --socket PATH  the tmux server to use\n"
+        "  --version          print the version\n\n"
+        f"{EPILOG}"
+    )
+
+
+# -- output helpers ---------------------------------------------------------------
 
 
 def _print(text: str) -> None:
@@ -41,13 +250,21 @@ def _print(text: str) -> None:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=None) + "\n")
+    import json
+
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
 
 
-def _server(args: argparse.Namespace) -> Any:
+def _server(args: Args) -> Server:
     from .server import Server
 
     return Server(args.socket, timeout=args.tmux_timeout)
+
+
+def _join(words: Sequence[str]) -> str:
+    import shlex
+
+    return shlex.join(words)
 
 
 def _env_pairs(pairs: Sequence[str]) -> dict[str, str]:
@@ -60,15 +277,10 @@ def _env_pairs(pairs: Sequence[str]) -> dict[str, str]:
     return env
 
 
-def _attach_hint(server: Any, name: str) -> str:
-    cmd = server.attach_command(name)
-    return shlex.join(cmd)
+# -- verbs ------------------------------------------------------------------------
 
 
-# -- verbs ------------------------------------------------------------------
-
-
-def cmd_start(args: argparse.Namespace) -> int:
+def cmd_start(args: Args) -> int:
     server = _server(args)
     session = server.start(
         args.name,
@@ -79,44 +291,36 @@ def cmd_start(args: argparse.Namespace) -> int:
         record=args.record,
     )
     info = session.status()
+    attach = _join(session.attach_command())
     if args.json:
-        _print_json({**info.as_dict(), "attach": _attach_hint(server, args.name)})
+        _print_json({**info.as_dict(), "attach": attach})
     else:
         _print(
-            f"started {args.name!r} (pid {info.pid}): {info.command}\n"
-            f"watch or take over: {_attach_hint(server, args.name)}"
+            f"started {args.name!r} (pid {info.pid}): {info.command}\nwatch or take over: {attach}"
         )
     return 0
 
 
-def _text_arg(words: Sequence[str]) -> str:
-    return " ".join(words)
-
-
-def cmd_send(args: argparse.Namespace) -> int:
-    text = _text_arg(args.text)
-    _warn_long_lines(text)
+def cmd_send(args: Args) -> int:
+    text = " ".join(args.text)
+    longest = max(len(line.encode()) for line in text.split("\n"))
+    if longest > _CANON_LIMIT:
+        sys.stderr.write(
+            f"{PROG}: warning: a line of {longest} bytes; programs that read whole lines "
+            f"from the terminal (cat, read, input()) get only {_CANON_LIMIT} of them: "
+            "send a file's path instead, or split the line\n"
+        )
     _server(args).session(args.name).send(text, enter=args.enter)
     return 0
 
 
-def _warn_long_lines(text: str) -> None:
-    longest = max((len(line.encode()) for line in text.split("\n")), default=0)
-    if longest > _CANON_LIMIT:
-        sys.stderr.write(
-            f"tmuxagent: warning: a line of {longest} bytes; programs that read whole "
-            f"lines from the terminal (cat, read, input()) get only {_CANON_LIMIT} "
-            "of them: send a file's path instead, or split the line\n"
-        )
-
-
-def cmd_keys(args: argparse.Namespace) -> int:
+def cmd_keys(args: Args) -> int:
     _server(args).session(args.name).keys(*args.keys)
     return 0
 
 
-def cmd_paste(args: argparse.Namespace) -> int:
-    source = args.file
+def cmd_paste(args: Args) -> int:
+    source = args.file or "-"
     try:
         if source == "-":
             data = sys.stdin.buffer.read()
@@ -130,10 +334,11 @@ def cmd_paste(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_capture(args: argparse.Namespace) -> int:
-    cap = (
-        _server(args).session(args.name).capture(lines=args.lines, history=args.all, ansi=args.ansi)
-    )
+def cmd_capture(args: Args) -> int:
+    if args.lines is not None and args.all:
+        raise UsageError("give --lines N or --all, not both")
+    session = _server(args).session(args.name)
+    cap = session.capture(lines=args.lines, history=args.all, ansi=args.ansi)
     if args.json:
         _print_json(
             {
@@ -149,7 +354,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_read(args: argparse.Namespace) -> int:
+def cmd_read(args: Args) -> int:
     text = _server(args).session(args.name).read(max_chars=args.max_chars)
     if args.json:
         _print_json({"name": args.name, "output": text})
@@ -158,10 +363,13 @@ def cmd_read(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_wait(args: argparse.Namespace) -> int:
+def cmd_wait(args: Args) -> int:
+    chosen = [args.text is not None, args.idle is not None, args.exit]
+    if sum(chosen) != 1:
+        raise UsageError("wait needs exactly one of --text REGEX, --idle SECONDS, --exit")
     session = _server(args).session(args.name)
     if args.text is not None:
-        match = session.wait_text(args.text, timeout=args.timeout)
+        match = session.wait_text(args.text, timeout=30.0 if args.timeout is None else args.timeout)
         text = match.string
         start = text.rfind("\n", 0, match.start()) + 1
         end = text.find("\n", match.end())
@@ -169,13 +377,13 @@ def cmd_wait(args: argparse.Namespace) -> int:
     elif args.idle is not None:
         session.wait_idle(args.idle, timeout=args.timeout)
     else:
-        status = session.wait_exit(timeout=args.timeout if args.timeout is not None else 30.0)
+        status = session.wait_exit(timeout=30.0 if args.timeout is None else args.timeout)
         _print(f"exited with status {status}" if status >= 0 else f"killed by signal {-status}")
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    result = _server(args).session(args.name).run(_text_arg(args.command), timeout=args.timeout)
+def cmd_run(args: Args) -> int:
+    result = _server(args).session(args.name).run(" ".join(args.command), timeout=args.timeout)
     if args.json:
         _print_json(result._asdict())
     else:
@@ -186,22 +394,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status_lines(info: Any) -> str:
-    data = info.as_dict()
-    return "\n".join(f"{key}: {value}" for key, value in data.items())
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    server = _server(args)
-    info = server.session(args.name).status()
+def cmd_status(args: Args) -> int:
+    session = _server(args).session(args.name)
+    info = session.status()
     if args.json:
-        _print_json({**info.as_dict(), "attach": _attach_hint(server, args.name)})
+        _print_json({**info.as_dict(), "attach": _join(session.attach_command())})
     else:
-        _print(_status_lines(info))
+        _print("\n".join(f"{key}: {value}" for key, value in info.as_dict().items()))
     return 0
 
 
-def _state(info: Any) -> str:
+def _state(info: SessionInfo) -> str:
     if info.alive:
         return f"idle {info.idle:.0f}s" if info.idle >= 1 else "running"
     if info.signal:
@@ -209,7 +412,7 @@ def _state(info: Any) -> str:
     return f"exited {info.exit_status}"
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def cmd_list(args: Args) -> int:
     infos = _server(args).sessions()
     if args.json:
         _print_json([i.as_dict() for i in infos])
@@ -224,7 +427,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_kill(args: argparse.Namespace) -> int:
+def cmd_kill(args: Args) -> int:
     server = _server(args)
     if args.all:
         if args.names:
@@ -233,186 +436,128 @@ def cmd_kill(args: argparse.Namespace) -> int:
         return 0
     if not args.names:
         raise UsageError("name the sessions to kill, or use --all")
-    failed: TmuxAgentError | None = None
+    failed = 0
     for name in args.names:
         try:
             server.session(name).kill()
         except TmuxAgentError as exc:
-            sys.stderr.write(f"tmuxagent: {exc}\n")
-            failed = failed or exc
-    return failed.exit_code if failed else 0
+            sys.stderr.write(f"{PROG}: {exc}\n")
+            failed = failed or exc.exit_code
+    return failed
 
 
-def cmd_attach(args: argparse.Namespace) -> int:
-    cmd = _server(args).attach_command(args.name, read_only=args.read_only)
+def cmd_attach(args: Args) -> int:
+    cmd = _server(args).session(args.name).attach_command(read_only=args.read_only)
     if args.print:
-        _print(shlex.join(cmd))
+        _print(_join(cmd))
         return 0
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError(f"attach needs a terminal; a human can run: {shlex.join(cmd)}")
+        raise UsageError(f"attach needs a terminal; a human can run: {_join(cmd)}")
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     os.execvpe(cmd[0], cmd, env)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: Args) -> int:
     from ._demo import run_demo
 
     return run_demo(_server(args), _print)
 
 
-def cmd_skill(args: argparse.Namespace) -> int:
+def cmd_skill(args: Args) -> int:
     from ._skill import install_skill
 
+    if args.action != "install":
+        raise UsageError(f"unknown skill action {args.action!r}; use 'skill install [DIR]'")
     path = install_skill(args.dir, force=args.force)
     _print(f"installed the tmux skill in {path}")
     return 0
 
 
-# -- parser -----------------------------------------------------------------
+NAME = ("name", "NAME", 1)
+JSON = Opt("--json", "flag", "print JSON")
 
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="tmuxagent",
-        description="Drive interactive terminal programs in tmux: for agents, scripts and "
-        "the humans watching them.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+VERBS = {
+    v.name: v
+    for v in (
+        Verb("start", cmd_start, "start COMMAND (default: an agent shell) in a new session",
+             [NAME, ("command", "COMMAND", "*")],
+             [Opt("--cwd", "str", "working directory (default: here)", "DIR"),
+              Opt("--env", "list", "set a variable (repeatable)", "K=V"),
+              Opt("--size", "str", "window size (default 120x40)", "COLSxROWS", "120x40"),
+              Opt("--record", "flag", "record output with timing (asciicast)"),
+              JSON],
+             "NAME [--cwd DIR] [--env K=V]... [--size COLSxROWS] [--record] [--json] "
+             "[-- COMMAND [ARG...]]"),
+        Verb("send", cmd_send, "type TEXT exactly (then Enter with --enter)",
+             [NAME, ("text", "TEXT", "+")],
+             [Opt("--enter", "flag", "press Enter after the text")],
+             "NAME [--enter] [--] TEXT"),
+        Verb("keys", cmd_keys, "press named keys: Enter Escape Tab BSpace C-c M-x Up F5 ...",
+             [NAME, ("keys", "KEY", "+")]),
+        Verb("paste", cmd_paste, "paste a file (or stdin) as one bracketed paste",
+             [NAME, ("file", "FILE|-", "?")],
+             [Opt("--enter", "flag", "press Enter after the paste")]),
+        Verb("capture", cmd_capture, "print the screen, optionally with scrollback",
+             [NAME],
+             [Opt("--lines", "int", "the last N lines, scrollback included", "N"),
+              Opt("--all", "flag", "the whole scrollback"),
+              Opt("--ansi", "flag", "keep colours (escape sequences)"), JSON]),
+        Verb("read", cmd_read, "print all output since the previous read (lossless)",
+             [NAME],
+             [Opt("--max-chars", "int", "cut the middle out above N characters", "N", 500_000),
+              JSON]),
+        Verb("wait", cmd_wait, "wait for new output, a quiet screen, or the program's exit",
+             [NAME],
+             [Opt("--text", "str", "output after the last input matches (Python re)", "REGEX"),
+              Opt("--idle", "float", "the screen has not changed for S seconds", "S"),
+              Opt("--exit", "flag", "the program has exited"),
+              Opt("--timeout", "float", "give up after S seconds (default 30)", "S")],
+             "NAME (--text REGEX | --idle S | --exit) [--timeout S]"),
+        Verb("run", cmd_run, "run COMMAND in an agent shell; print only its output",
+             [NAME, ("command", "COMMAND", "+")],
+             [Opt("--timeout", "float", "give up after S seconds (default 30)", "S", 30.0),
+              Opt("--json", "flag", "output, exit_code and cwd as JSON")],
+             "NAME [--timeout S] [--json] [--] COMMAND"),
+        Verb("status", cmd_status, "show one session's state", [NAME], [JSON]),
+        Verb("list", cmd_list, "list sessions", [], [JSON]),
+        Verb("kill", cmd_kill, "kill sessions (and the programs in them)",
+             [("names", "NAME", "*")],
+             [Opt("--all", "flag", "kill every session and the server")],
+             "NAME... | --all"),
+        Verb("attach", cmd_attach, "attach a terminal to a session (a human takes over)",
+             [NAME],
+             [Opt("--print", "flag", "only print the tmux command"),
+              Opt("--read-only", "flag", "watch without typing")]),
+        Verb("demo", cmd_demo, "drive a Python REPL in tmux and show how (the main job)"),
+        Verb("skill", cmd_skill, "install the agent skill (default: ~/.claude/skills)",
+             [("action", "install", 1), ("dir", "DIR", "?")],
+             [Opt("--force", "flag", "replace whatever is in DIR/tmux")],
+             "install [DIR] [--force]"),
     )
-    p.add_argument("-S", "--socket", metavar="PATH", help="tmux server socket to use")
-    p.add_argument("--tmux-timeout", type=float, default=10.0, metavar="S", help=argparse.SUPPRESS)
-    p.add_argument("--version", action="version", version=f"tmuxagent {_version()}")
-    sub = p.add_subparsers(dest="verb", metavar="VERB", required=True, parser_class=_Parser)
-
-    def verb(name: str, func: Callable[[argparse.Namespace], int], help: str) -> Any:
-        sp = sub.add_parser(name, help=help, description=help)
-        sp.set_defaults(func=func)
-        return sp
-
-    def name_arg(sp: Any) -> None:
-        sp.add_argument("name", metavar="NAME", help="session name")
-
-    sp = verb("start", cmd_start, "start COMMAND (default: an agent shell) in a new session")
-    name_arg(sp)
-    sp.add_argument("--cwd", metavar="DIR", help="working directory (default: here)")
-    sp.add_argument(
-        "--env", action="append", default=[], metavar="K=V", help="set a variable (repeatable)"
-    )
-    sp.add_argument("--size", default="120x40", metavar="COLSxROWS", help="default 120x40")
-    sp.add_argument("--record", action="store_true", help="record output with timing")
-    sp.add_argument("--json", action="store_true", help="print the session's status as JSON")
-    sp.add_argument("command", nargs="*", metavar="-- COMMAND [ARG...]")
-
-    sp = verb("send", cmd_send, "type TEXT exactly (then Enter with --enter)")
-    name_arg(sp)
-    sp.add_argument("--enter", action="store_true", help="press Enter after the text")
-    sp.add_argument("text", nargs="+", metavar="TEXT")
-
-    sp = verb("keys", cmd_keys, "press named keys: Enter Escape Tab BSpace C-c M-x Up F5 ...")
-    name_arg(sp)
-    sp.add_argument("keys", nargs="+", metavar="KEY")
-
-    sp = verb("paste", cmd_paste, "paste a file (or stdin) as one bracketed paste")
-    name_arg(sp)
-    sp.add_argument("file", nargs="?", default="-", metavar="FILE|-")
-    sp.add_argument("--enter", action="store_true", help="press Enter after the paste")
-
-    sp = verb("capture", cmd_capture, "print the screen, optionally with scrollback")
-    name_arg(sp)
-    group = sp.add_mutually_exclusive_group()
-    group.add_argument("--lines", type=int, metavar="N", help="the last N lines")
-    group.add_argument("--all", action="store_true", help="the whole scrollback")
-    sp.add_argument("--ansi", action="store_true", help="keep colours (escape sequences)")
-    sp.add_argument("--json", action="store_true")
-
-    sp = verb("read", cmd_read, "print all output since the previous read (lossless)")
-    name_arg(sp)
-    sp.add_argument("--max-chars", type=int, default=500_000, metavar="N", help=argparse.SUPPRESS)
-    sp.add_argument("--json", action="store_true")
-
-    sp = verb("wait", cmd_wait, "wait for output, quiet or exit")
-    name_arg(sp)
-    group = sp.add_mutually_exclusive_group(required=True)
-    group.add_argument("--text", metavar="REGEX", help="output after the last input matches")
-    group.add_argument("--idle", type=float, metavar="S", help="screen unchanged for S seconds")
-    group.add_argument("--exit", action="store_true", help="the program has exited")
-    sp.add_argument("--timeout", type=float, default=None, metavar="S", help="default 30")
-
-    sp = verb("run", cmd_run, "run COMMAND in an agent shell; print only its output")
-    name_arg(sp)
-    sp.add_argument("--timeout", type=float, default=30.0, metavar="S", help="default 30")
-    sp.add_argument("--json", action="store_true", help="output, exit_code and cwd as JSON")
-    sp.add_argument("command", nargs="+", metavar="COMMAND")
-
-    sp = verb("status", cmd_status, "show one session's state")
-    name_arg(sp)
-    sp.add_argument("--json", action="store_true")
-
-    sp = verb("list", cmd_list, "list sessions")
-    sp.add_argument("--json", action="store_true")
-
-    sp = verb("kill", cmd_kill, "kill sessions (and the programs in them)")
-    sp.add_argument("names", nargs="*", metavar="NAME")
-    sp.add_argument("--all", action="store_true", help="kill every session and the server")
-
-    sp = verb("attach", cmd_attach, "attach a terminal to a session (a human takes over)")
-    name_arg(sp)
-    sp.add_argument("--print", action="store_true", help="only print the tmux command")
-    sp.add_argument("--read-only", action="store_true", help="watch without typing")
-
-    verb("demo", cmd_demo, "drive a Python REPL in tmux and show how (the README's main job)")
-
-    sp = verb("skill", cmd_skill, "install the agent skill")
-    skill_sub = sp.add_subparsers(dest="skill_verb", metavar="install", required=True)
-    inst = skill_sub.add_parser("install", help="copy the skill where agents find it")
-    inst.add_argument("dir", nargs="?", default=None, metavar="DIR", help="~/.claude/skills")
-    inst.add_argument("--force", action="store_true", help="replace an installed copy")
-    return p
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__
-
-
-def _split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
-    """Cut ``start ... -- COMMAND ARGS`` at the ``--`` (argparse cannot)."""
-    i = 0
-    while i < len(argv) and argv[i].startswith("-"):
-        i += 2 if argv[i] in ("-S", "--socket", "--tmux-timeout") else 1
-    if i < len(argv) and argv[i] == "start" and "--" in argv[i:]:
-        cut = argv.index("--", i)
-        return argv[:cut], argv[cut + 1 :]
-    return argv, None
+}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    words, command = _split_command(list(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(words)
-    if command is not None:
-        if args.command:
-            parser.error("give COMMAND after --, not before it")
-        args.command = command
-    if args.verb == "wait" and args.timeout is None and args.idle is None:
-        args.timeout = 30.0
     try:
-        code: int = args.func(args)
+        verb, args = parse(list(sys.argv[1:] if argv is None else argv))
+    except _Exit as exit:
+        (sys.stdout if exit.code == 0 else sys.stderr).write(exit.message + "\n")
+        return exit.code
+    try:
+        return verb.func(args)
     except WaitTimeout as exc:
-        sys.stderr.write(f"tmuxagent: {exc}\n")
+        sys.stderr.write(f"{PROG}: {exc}\n")
         if exc.screen:
             sys.stderr.write("last lines of the screen:\n")
             sys.stderr.write("".join(f"  | {line}\n" for line in exc.screen.split("\n")))
         return exc.exit_code
     except TmuxAgentError as exc:
-        sys.stderr.write(f"tmuxagent: {exc}\n")
+        sys.stderr.write(f"{PROG}: {exc}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
-    return code
 
 
 if __name__ == "__main__":

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import shlex
-import shutil
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from ._names import decode_name, encode_name, session_target, validate_name
 from ._runner import CommandFailed, Runner, ServerNotRunning
@@ -26,11 +20,16 @@ from .session import (
     settle_status,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
 DEFAULT_SIZE = (120, 40)
 HISTORY_LIMIT = 50_000
-_PACKAGE = Path(__file__).resolve().parent
-AGENT_BASHRC = _PACKAGE / "agent.bashrc"
-_LAUNCHER = _PACKAGE / "_launch.py"
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+AGENT_BASHRC = os.path.join(_PACKAGE, "agent.bashrc")
+_LAUNCHER = os.path.join(_PACKAGE, "_launch.py")
 
 #: Server options, set before every new session (so they hold even on a server
 #: that tmuxagent did not start, and apply to the session's first pane).
@@ -45,17 +44,20 @@ _SERVER_OPTIONS = (
 )
 
 
-def default_socket() -> Path:
+def _absolute(path: str | os.PathLike[str]) -> str:
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+def default_socket() -> str:
     """``$TMUXAGENT_SOCKET``, else ``<dir>/default`` in a private directory:
     ``$TMUXAGENT_SOCKET_DIR``, else ``${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID``."""
     explicit = os.environ.get("TMUXAGENT_SOCKET")
     if explicit:
-        return Path(explicit).expanduser().absolute()
+        return _absolute(explicit)
     base = os.environ.get("TMUXAGENT_SOCKET_DIR") or os.path.join(
         os.environ.get("XDG_RUNTIME_DIR") or "/tmp", f"tmuxagent-{os.getuid()}"
     )
-    directory = secure_dir(Path(base).expanduser().absolute(), what="socket directory")
-    return directory / "default"
+    return os.path.join(secure_dir(_absolute(base), what="socket directory"), "default")
 
 
 def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
@@ -72,11 +74,11 @@ def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
     return cols, rows
 
 
-def _environment(env: Mapping[str, str] | None, name: str, socket: Path) -> dict[str, str]:
+def _environment(env: Mapping[str, str] | None, name: str, socket: str) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     if not any(environment.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
         environment["LANG"] = "C.UTF-8"  # or unicode arrives as '?'
-    environment["TMUXAGENT_SOCKET"] = str(socket)
+    environment["TMUXAGENT_SOCKET"] = socket
     environment["TMUXAGENT_SESSION"] = name
     for key, value in (env or {}).items():
         if not key or "=" in key or "\0" in key or "\0" in value:
@@ -85,11 +87,13 @@ def _environment(env: Mapping[str, str] | None, name: str, socket: Path) -> dict
     return environment
 
 
-def _resolve_program(argv: list[str], path: str | None, cwd: Path) -> None:
+def _resolve_program(argv: list[str], path: str | None, cwd: str) -> None:
+    import shutil
+
     program = argv[0]
     if "/" in program:
-        candidate = cwd / program
-        if os.access(candidate, os.X_OK) and candidate.is_file():
+        candidate = os.path.join(cwd, program)
+        if os.access(candidate, os.X_OK) and os.path.isfile(candidate):
             return
         raise UsageError(f"cannot run {program!r}: no such executable file")
     if shutil.which(program, path=path) is None:
@@ -110,13 +114,28 @@ class Server:
     """
 
     def __init__(self, socket: str | os.PathLike[str] | None = None, *, timeout: float = 10.0):
-        path = default_socket() if socket is None else Path(socket).expanduser().absolute()
-        self.socket_path = path
-        self.state_root = path.with_name(path.name + ".tmuxagent")
-        self._runner = Runner(path, timeout=timeout, config=os.environ.get("TMUXAGENT_CONFIG"))
+        self._socket = default_socket() if socket is None else _absolute(socket)
+        self._state_root = self._socket + ".tmuxagent"
+        self._runner = Runner(
+            self._socket, timeout=timeout, config=os.environ.get("TMUXAGENT_CONFIG")
+        )
 
     def __repr__(self) -> str:
-        return f"Server({str(self.socket_path)!r})"
+        return f"Server({self._socket!r})"
+
+    @property
+    def socket_path(self) -> Path:
+        """The tmux server's socket."""
+        from pathlib import Path
+
+        return Path(self._socket)
+
+    @property
+    def state_root(self) -> Path:
+        """Where the sessions' logs and state files live."""
+        from pathlib import Path
+
+        return Path(self._state_root)
 
     def session(self, name: str) -> Session:
         """The session called ``name`` (checked when it is used)."""
@@ -147,27 +166,31 @@ class Server:
         prompt is up. The program gets this process's environment plus
         ``env``, and ``cwd`` (default: the current directory).
         """
+        import json
+        import shutil
+
         validate_name(name)
         cols, rows = parse_size(size)
-        workdir = Path(cwd if cwd is not None else os.getcwd()).expanduser().absolute()
-        if not workdir.is_dir():
-            raise UsageError(f"working directory {str(workdir)!r} does not exist")
-        environment = _environment(env, name, self.socket_path)
+        workdir = _absolute(cwd if cwd is not None else os.getcwd())
+        if not os.path.isdir(workdir):
+            raise UsageError(f"working directory {workdir!r} does not exist")
+        environment = _environment(env, name, self._socket)
+        parent = os.path.dirname(self._socket)
         try:
-            self.socket_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.makedirs(parent, mode=0o700, exist_ok=True)
         except OSError as exc:
-            raise UsageError(f"cannot create {self.socket_path.parent}: {exc.strerror}") from None
+            raise UsageError(f"cannot create {parent}: {exc.strerror}") from None
         shell = not command
         if shell:
             bash = shutil.which("bash", path=environment.get("PATH"))
             if bash is None:
                 raise UsageError("bash was not found on PATH; the agent shell needs it")
-            argv = [bash, "--noprofile", "--rcfile", str(AGENT_BASHRC), "-i"]
+            argv = [bash, "--noprofile", "--rcfile", AGENT_BASHRC, "-i"]
         else:
             argv = [str(a) for a in command or ()]
             _resolve_program(argv, environment.get("PATH"), workdir)
 
-        files = SessionFiles.create(self.state_root)
+        files = SessionFiles.create(self._state_root)
         files.write_meta(
             {
                 "name": name,
@@ -175,13 +198,13 @@ class Server:
                 "shell": shell,
                 "record": record,
                 "created": time.time(),
-                "cwd": str(workdir),
+                "cwd": workdir,
             }
         )
         files.write_mark(Mark(0))
-        with open(files.launch_path, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), 0o600)
-            json.dump({"argv": argv, "env": environment, "cwd": str(workdir)}, f)
+        fd = os.open(files.launch_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="utf-8") as f:
+            json.dump({"argv": argv, "env": environment, "cwd": workdir}, f)
         pane = session_target(name)
         try:
             self._runner.run(
@@ -189,12 +212,12 @@ class Server:
                 [
                     "new-session", "-d", "-P", "-F", "#{session_id}", "-s", encode_name(name),
                     "-x", str(cols), "-y", str(rows),
-                    "--", sys.executable, "-I", "-S", str(_LAUNCHER), str(files.launch_path),
+                    "--", sys.executable, "-I", "-S", _LAUNCHER, files.launch_path,
                 ],
                 # tmux 3.3a crashes on new-session with a global 'manual' size.
                 ["set", "-w", "-t", pane, "window-size", "manual"],
                 ["set", "-p", "-t", pane, "@tmuxagent_pane", "1"],
-                ["set", "-t", pane, "@tmuxagent_dir", str(files.root)],
+                ["set", "-t", pane, "@tmuxagent_dir", files.root],
                 ["set", "-t", pane, "@tmuxagent_name", name],
                 # In the same call: the pipe is attached before tmux reads a
                 # single byte of the program's output.
@@ -206,8 +229,10 @@ class Server:
                 raise SessionExists(name) from None
             created = exc.stdout.strip()
             if created.startswith("$"):  # do not leave half a session behind
-                with contextlib.suppress(TmuxError):
+                try:
                     self._runner.run(["kill-session", "-t", created])
+                except TmuxError:
+                    pass
             raise
         except BaseException:
             files.remove()
@@ -228,7 +253,9 @@ class Server:
         raise WaitTimeout("the agent shell's first prompt", timeout, session._screen_tail())
 
     def _info(self, pane: Pane) -> SessionInfo:
-        files = SessionFiles(Path(pane.state_dir))
+        import shlex
+
+        files = SessionFiles(pane.state_dir)
         meta = files.meta()
         argv = meta.get("command") or []
         mtime = files.log_mtime()
@@ -247,7 +274,7 @@ class Server:
             attached=pane.attached > 0,
             shell=bool(meta.get("shell")),
             recording=bool(meta.get("record")),
-            log=str(files.log),
+            log=files.log,
         )
 
     def _panes(self) -> list[Pane]:
@@ -257,7 +284,7 @@ class Server:
             )
         except ServerNotRunning:
             return []
-        panes = [Pane.parse(line) for line in out.splitlines() if line]
+        panes = [Pane(line) for line in out.splitlines() if line]
         return [settle_status(self._runner, p) if p.status_pending else p for p in panes]
 
     def sessions(self) -> list[SessionInfo]:
@@ -267,11 +294,15 @@ class Server:
 
     def kill_all(self) -> int:
         """Kill every session and the server itself; returns how many sessions."""
+        import shutil
+
         panes = self._panes()
-        with contextlib.suppress(ServerNotRunning, CommandFailed):
+        try:
             self._runner.run(["kill-server"])
+        except (ServerNotRunning, CommandFailed):
+            pass
         reap(self._runner, [p.pid for p in panes if not p.dead])
-        shutil.rmtree(self.state_root, ignore_errors=True)
+        shutil.rmtree(self._state_root, ignore_errors=True)
         return len(panes)
 
     def attach_command(self, name: str, *, read_only: bool = False) -> list[str]:

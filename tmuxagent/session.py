@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import itertools
 import os
-import re
-import shlex
-import signal
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._names import session_target, validate_name
-from ._output import OutputWatch, Prompt, last_prompt_offset, render_range
 from ._runner import CommandFailed, Runner, ServerNotRunning, format_escape
 from ._state import Mark, ReadCursor, SessionFiles
+from ._struct import Struct
 from .errors import (
     NoSuchSession,
     ProgramExited,
@@ -27,7 +20,13 @@ from .errors import (
 )
 from .keys import validate_keys
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from pathlib import Path
+    from typing import Any
+
+    from ._output import OutputWatch
     from .server import Server
 
 #: What ``read`` returns at most before it cuts out the middle.
@@ -53,7 +52,7 @@ _FIELDS = (
     "pid",
 )
 PANE_FORMAT = "\x1f".join(f"#{{{f}}}" for f in _FIELDS)
-_buffers = itertools.count()
+_buffers = itertools.count(1)
 
 
 def _int(text: str) -> int | None:
@@ -63,77 +62,113 @@ def _int(text: str) -> int | None:
         return None
 
 
-class Pane(NamedTuple):
-    """Facts about a session's pane, from one tmux call."""
+class Pane(Struct):
+    """Facts about a session's pane, parsed from one line of PANE_FORMAT."""
 
-    tmux_name: str
-    id: str
-    pid: int
-    dead: bool
-    exit_status: int | None
-    signal: int | None
-    cols: int
-    rows: int
-    x: int
-    y: int
-    alternate: bool
-    created: int
-    attached: int
-    piped: bool
-    cwd: str
-    state_dir: str
-    server_pid: int
+    __slots__ = (
+        "alternate",
+        "attached",
+        "cols",
+        "created",
+        "cwd",
+        "dead",
+        "exit_status",
+        "id",
+        "pid",
+        "piped",
+        "rows",
+        "server_pid",
+        "signal",
+        "state_dir",
+        "tmux_name",
+        "x",
+        "y",
+    )  # fmt: skip
+
+    def __init__(self, line: str) -> None:
+        f = line.split("\x1f")
+        self.tmux_name: str = f[0]
+        self.id: str = f[1]
+        self.pid: int = _int(f[2]) or 0
+        self.dead: bool = f[3] == "1"
+        self.exit_status: int | None = _int(f[4]) if self.dead else None
+        self.signal: int | None = _int(f[5]) if self.dead else None
+        self.cols: int = _int(f[6]) or 80
+        self.rows: int = _int(f[7]) or 24
+        self.x: int = _int(f[8]) or 0
+        self.y: int = _int(f[9]) or 0
+        self.alternate: bool = f[10] == "1"
+        self.created: int = _int(f[11]) or 0
+        self.attached: int = _int(f[12]) or 0
+        self.piped: bool = f[13] == "1"
+        self.cwd: str = f[14]
+        self.state_dir: str = f[15]
+        self.server_pid: int = _int(f[16]) or 0
 
     @property
     def status_pending(self) -> bool:
         """Dead, but tmux has not recorded how the program ended (yet)."""
         return self.dead and self.exit_status is None and self.signal is None
 
-    @classmethod
-    def parse(cls, line: str) -> Pane:
-        f = line.split("\x1f")
-        dead = f[3] == "1"
-        return cls(
-            tmux_name=f[0],
-            id=f[1],
-            pid=_int(f[2]) or 0,
-            dead=dead,
-            exit_status=_int(f[4]) if dead else None,
-            signal=_int(f[5]) if dead else None,
-            cols=_int(f[6]) or 80,
-            rows=_int(f[7]) or 24,
-            x=_int(f[8]) or 0,
-            y=_int(f[9]) or 0,
-            alternate=f[10] == "1",
-            created=_int(f[11]) or 0,
-            attached=_int(f[12]) or 0,
-            piped=f[13] == "1",
-            cwd=f[14],
-            state_dir=f[15],
-            server_pid=_int(f[16]) or 0,
-        )
 
-
-class SessionInfo(NamedTuple):
+class SessionInfo(Struct):
     """What ``status`` and ``list`` report about a session."""
 
-    name: str
-    command: str
-    pid: int
-    alive: bool
-    exit_status: int | None
-    signal: int | None
-    cols: int
-    rows: int
-    idle: float
-    created: float
-    cwd: str
-    attached: bool
-    shell: bool
-    recording: bool
-    log: str
+    __slots__ = (
+        "alive",
+        "attached",
+        "cols",
+        "command",
+        "created",
+        "cwd",
+        "exit_status",
+        "idle",
+        "log",
+        "name",
+        "pid",
+        "recording",
+        "rows",
+        "shell",
+        "signal",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        command: str,
+        pid: int,
+        alive: bool,
+        exit_status: int | None,
+        signal: int | None,
+        cols: int,
+        rows: int,
+        idle: float,
+        created: float,
+        cwd: str,
+        attached: bool,
+        shell: bool,
+        recording: bool,
+        log: str,
+    ) -> None:
+        self.name = name
+        self.command = command
+        self.pid = pid
+        self.alive = alive
+        self.exit_status = exit_status
+        self.signal = signal
+        self.cols = cols
+        self.rows = rows
+        self.idle = idle
+        self.created = created
+        self.cwd = cwd
+        self.attached = attached
+        self.shell = shell
+        self.recording = recording
+        self.log = log
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: size as 'COLSxROWS', created as ISO 8601."""
         data = self._asdict()
         data["size"] = f"{self.cols}x{self.rows}"
         data["idle"] = round(self.idle, 1)
@@ -141,27 +176,38 @@ class SessionInfo(NamedTuple):
         return data
 
 
-class RunResult(NamedTuple):
+class RunResult(Struct):
     """What a command run in the agent shell printed, and how it ended."""
 
-    output: str
-    exit_code: int
-    cwd: str
+    __slots__ = ("cwd", "exit_code", "output")
+
+    def __init__(self, output: str, exit_code: int, cwd: str) -> None:
+        self.output = output
+        self.exit_code = exit_code
+        self.cwd = cwd
 
 
-class Capture(NamedTuple):
+class Capture(Struct):
     """The screen (optionally with scrollback) and where the cursor is."""
 
-    text: str
-    cursor_x: int
-    cursor_y: int
-    cols: int
-    rows: int
-    alive: bool
+    __slots__ = ("alive", "cols", "cursor_x", "cursor_y", "rows", "text")
+
+    def __init__(
+        self, text: str, cursor_x: int, cursor_y: int, cols: int, rows: int, alive: bool
+    ) -> None:
+        self.text = text
+        self.cursor_x = cursor_x
+        self.cursor_y = cursor_y
+        self.cols = cols
+        self.rows = rows
+        self.alive = alive
 
     @property
     def lines(self) -> list[str]:
         return self.text.split("\n") if self.text else []
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def _sleep_until(deadline: float, interval: float) -> None:
@@ -212,7 +258,7 @@ class Session:
                 f"session {self.name!r} was not started by tmuxagent; "
                 "use 'tmuxagent start' to create sessions it can drive"
             )
-        pane = Pane.parse(line)
+        pane = Pane(line)
         if pane.status_pending:
             pane = settle_status(self.server._runner, pane)
         if not pane.piped and not pane.dead:
@@ -229,6 +275,8 @@ class Session:
     def _signal_name(number: int | None) -> str | None:
         if not number:
             return None
+        import signal
+
         try:
             return signal.Signals(number).name
         except ValueError:
@@ -236,7 +284,7 @@ class Session:
 
     @staticmethod
     def _files(pane: Pane) -> SessionFiles:
-        return SessionFiles(Path(pane.state_dir))
+        return SessionFiles(pane.state_dir)
 
     def _attach_pipe(self, pane_id: str, files: SessionFiles) -> None:
         self.server._runner.run(["pipe-pane", "-t", pane_id, pipe_command(files)])
@@ -249,7 +297,9 @@ class Session:
     @property
     def log_path(self) -> Path:
         """The lossless log of everything the program wrote."""
-        return self.files.log
+        from pathlib import Path
+
+        return Path(self.files.log)
 
     # -- input -----------------------------------------------------------------
 
@@ -397,10 +447,12 @@ class Session:
         """
         if max_chars < 100:
             raise UsageError("max_chars must be at least 100")
+        from ._output import render_range
+
         pane = self._pane()
         files = self._files(pane)
-        with files.read_cursor() as box:
-            cursor = box[0]
+        with files.read_cursor() as lock:
+            cursor = lock.cursor
             end = files.log_size()
             if end <= cursor.offset:
                 return ""
@@ -409,7 +461,7 @@ class Session:
                 cols=pane.cols, rows=pane.rows, x=cursor.x, y=cursor.y,
                 max_chars=max_chars,
             )  # fmt: skip
-            box[0] = ReadCursor(cursor.offset + rendered.consumed, rendered.x, rendered.y)
+            lock.save(ReadCursor(cursor.offset + rendered.consumed, rendered.x, rendered.y))
             return rendered.text
 
     # -- waiting ---------------------------------------------------------------
@@ -428,6 +480,8 @@ class Session:
         tmuxagent counts, and never the echo of that input. Returns the match.
         Raises WaitTimeout, or ProgramExited if the program ends first.
         """
+        from ._output import OutputWatch
+
         regex = compile_pattern(pattern)
         pane = self._pane()
         files = self._files(pane)
@@ -494,6 +548,8 @@ class Session:
             _sleep_until(min(deadline, changed + seconds), 0.02)
 
     def _digest(self, pane_id: str) -> bytes:
+        import hashlib
+
         text = self._capture_text(pane_id, [])
         return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
@@ -521,6 +577,8 @@ class Session:
         The session must have been started without a command (the agent shell).
         On timeout the command keeps running (``keys(...,'C-c')`` stops it).
         """
+        from ._output import OutputWatch, last_prompt_offset
+
         if not command.strip():
             raise UsageError("run needs a command")
         pane = self._live()
@@ -545,7 +603,7 @@ class Session:
             while True:
                 watch.poll()
                 if watch.prompts:
-                    prompt: Prompt = watch.prompts[0]
+                    prompt = watch.prompts[0]
                     return RunResult(prompt.output, prompt.exit_code, prompt.cwd)
                 now = time.monotonic()
                 if now >= next_check:
@@ -573,8 +631,10 @@ class Session:
         """End the program (and whatever it started) and forget the session."""
         pane = self._pane()
         runner = self.server._runner
-        with contextlib.suppress(CommandFailed, ServerNotRunning):  # it may have gone
+        try:
             runner.run(["kill-session", "-t", self._target])
+        except (CommandFailed, ServerNotRunning):
+            pass  # it ended on its own meanwhile
         if not pane.dead:
             reap(runner, [pane.pid])
         self._files(pane).remove()
@@ -594,16 +654,20 @@ def settle_status(runner: Runner, pane: Pane) -> Pane:
     leaves the program a zombie with no status at all. A SIGCHLD of our
     own makes it look again.
     """
+    import signal
+
     deadline = time.monotonic() + 2.0
     while pane.status_pending and time.monotonic() < deadline:
         time.sleep(0.02)
         runner.signal_process(pane.server_pid, signal.SIGCHLD)
         out = runner.run(["display", "-p", "-t", pane.id, PANE_FORMAT])
-        pane = Pane.parse(out.split("\n", 1)[0])
+        pane = Pane(out.split("\n", 1)[0])
     return pane
 
 
 def compile_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
+    import re
+
     if isinstance(pattern, re.Pattern):
         return pattern
     try:
@@ -614,11 +678,13 @@ def compile_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
 
 def pipe_command(files: SessionFiles) -> str:
     """The ``pipe-pane`` command that appends the pane's output to its log."""
+    import shlex
+
     if files.meta().get("record"):
         from ._record import recorder_command
 
         return format_escape(recorder_command(files))
-    return format_escape(f"exec cat >> {shlex.quote(str(files.log))}")
+    return format_escape(f"exec cat >> {shlex.quote(files.log)}")
 
 
 def reap(runner: Runner, pids: list[int], grace: float = 1.0) -> None:
@@ -627,6 +693,7 @@ def reap(runner: Runner, pids: list[int], grace: float = 1.0) -> None:
     tmux hangs up the pane's terminal, which ends almost every program; a
     program that ignores SIGHUP gets SIGTERM, and SIGKILL if that fails too.
     """
+    import signal
 
     def survivors(candidates: list[int], limit: float) -> list[int]:
         deadline = time.monotonic() + limit
