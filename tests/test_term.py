@@ -183,3 +183,17 @@ def test_agrees_with_tmux_on_python(ta: tmuxagent.Server) -> None:
     py.send("f(40)", enter=True)
     py.wait_text(r"1521\]")
     compare_with_tmux(py)
+
+
+def test_consecutive_renders_join_like_one() -> None:
+    """read renders the log piece by piece; the pieces must join into the whole."""
+    data = b"$ ls\r\nfile\r\n$ ec" + b"ho hi\r\nhi\r\n$ "
+    whole = render(data, 20, 5)
+    for cut in range(1, len(data)):
+        first = Terminal(20, 5)
+        first.feed(data[:cut])
+        text = first.text()
+        mid_line = bool(text) and not text.endswith("\n")
+        second = Terminal(20, 5, x=first.x, y=first.y, continues_line=mid_line)
+        second.feed(data[cut:])
+        assert text + second.text() == whole, cut

@@ -32,7 +32,7 @@ _OVERLAP = 200
 class Prompt(Struct):
     """A prompt of the agent shell: the previous command has finished."""
 
-    __slots__ = ("cwd", "exit_code", "output")
+    __slots__ = ("exit_code", "cwd", "output")
 
     def __init__(self, exit_code: int, cwd: str, output: str) -> None:
         self.exit_code = exit_code
@@ -174,7 +174,7 @@ def last_prompt_offset(files: SessionFiles, since: int) -> int | None:
 
 
 class Rendered(Struct):
-    __slots__ = ("consumed", "text", "x", "y")
+    __slots__ = ("text", "consumed", "x", "y")
 
     def __init__(self, text: str, consumed: int, x: int, y: int) -> None:
         self.text = text
@@ -192,13 +192,18 @@ def render_range(
     rows: int,
     x: int = 0,
     y: int = 0,
+    mid_line: bool = False,
     max_chars: int,
 ) -> Rendered:
-    """Render ``log[start:end]`` as text, cut to head and tail above ``max_chars``."""
+    """Render ``log[start:end]`` as text, cut to head and tail above ``max_chars``.
+
+    ``x``, ``y`` and ``mid_line`` continue where the previous render ended, so
+    that consecutive renders join into the same text as one would.
+    """
     size = end - start
     budget = max(4 * max_chars, 1 << 20)
     if size <= budget:
-        term = Terminal(cols, rows, x=x, y=y)
+        term = Terminal(cols, rows, x=x, y=y, continues_line=mid_line)
         term.feed(files.read_log(start, end))
         text = term.text()
         consumed = size - term.pending
@@ -209,7 +214,7 @@ def render_range(
         head, tail = text[: max_chars // 2], text[-(max_chars // 2) :]
     else:
         half = budget // 2
-        head_term = Terminal(cols, rows, x=x, y=y)
+        head_term = Terminal(cols, rows, x=x, y=y, continues_line=mid_line)
         head_term.feed(files.read_log(start, start + half))
         tail_term = Terminal(cols, rows)
         tail_term.feed(files.read_log(end - half, end))

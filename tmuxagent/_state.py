@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 class Mark:
     """The state of the stream when input was last sent."""
 
-    __slots__ = ("offset", "text", "time", "x", "y")
+    __slots__ = ("offset", "text", "x", "y", "time")
 
     def __init__(
         self, offset: int, text: str = "", x: int = 0, y: int = 0, time: float = 0.0
@@ -50,14 +50,16 @@ class Mark:
 
 
 class ReadCursor:
-    """Where the next ``read`` starts, and where the cursor was then."""
+    """Where the next ``read`` starts: the log offset, where the terminal's
+    cursor was, and whether the text read so far ended in mid-line."""
 
-    __slots__ = ("offset", "x", "y")
+    __slots__ = ("offset", "x", "y", "mid_line")
 
-    def __init__(self, offset: int = 0, x: int = 0, y: int = 0) -> None:
+    def __init__(self, offset: int = 0, x: int = 0, y: int = 0, mid_line: bool = False) -> None:
         self.offset = offset
         self.x = x
         self.y = y
+        self.mid_line = mid_line
 
 
 def secure_dir(path: str, *, what: str = "directory") -> str:
@@ -203,15 +205,16 @@ class _CursorLock:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         raw = _read(self._files.cursor_path)
         try:
-            offset, x, y = (int(v) for v in (raw or b"0 0 0").split())
-            self.cursor = ReadCursor(offset, x, y)
+            offset, x, y, mid_line = (int(v) for v in (raw or b"0 0 0 0").split())
+            self.cursor = ReadCursor(offset, x, y, bool(mid_line))
         except ValueError:
             self.cursor = ReadCursor()
         return self
 
     def save(self, cursor: ReadCursor) -> None:
         self.cursor = cursor
-        _replace(self._files.cursor_path, f"{cursor.offset} {cursor.x} {cursor.y}".encode())
+        line = f"{cursor.offset} {cursor.x} {cursor.y} {int(cursor.mid_line)}"
+        _replace(self._files.cursor_path, line.encode())
 
     def __exit__(self, *exc: object) -> None:
         os.close(self._fd)  # closing releases the lock

@@ -75,8 +75,9 @@ class Terminal:
     """Renders a byte stream into lines of text.
 
     ``cols``/``rows`` are the pane's size; ``x``/``y`` where the cursor was
-    when the stream starts. ``on_osc`` is called with the body of each OSC
-    sequence (``ESC ] body BEL``), at its place in the stream.
+    when the stream starts, and ``continues_line`` says that the text before
+    (shown elsewhere) ended in that line. ``on_osc`` is called with the body
+    of each OSC sequence (``ESC ] body BEL``), at its place in the stream.
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class Terminal:
         *,
         x: int = 0,
         y: int = 0,
+        continues_line: bool = False,
         on_osc: Callable[[bytes], None] | None = None,
     ) -> None:
         self.cols = max(2, cols)
@@ -97,6 +99,10 @@ class Terminal:
         self._wrapped = [False] * self.rows
         self.x = min(max(0, x), self.cols - 1)
         self.y = min(max(0, y), self.rows - 1)
+        if continues_line:
+            # The stream starts in the middle of a line whose start was shown
+            # already: that line ends here even if nothing more is written to it.
+            self._grid[self.y][0] = ""
         self._pending_wrap = False
         self._top = 0
         self._bottom = self.rows - 1

@@ -457,6 +457,25 @@ def cmd_attach(args: Args) -> int:
     os.execvpe(cmd[0], cmd, env)
 
 
+def cmd_record(args: Args) -> int:
+    session = _server(args).session(args.name)
+    if args.stop:
+        session.stop_recording()
+    elif args.cast == "-":
+        session.write_cast(sys.stdout)
+    elif args.cast:
+        try:
+            with open(args.cast, "w", encoding="utf-8") as out:
+                events = session.write_cast(out)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.cast!r}: {exc.strerror}") from None
+        _print(f"wrote {events} events to {args.cast} (play it: asciinema play {args.cast})")
+    else:
+        session.start_recording()
+        _print(f"recording {args.name!r}; save it with: {PROG} record {args.name} --cast FILE")
+    return 0
+
+
 def cmd_demo(args: Args) -> int:
     from ._demo import run_demo
 
@@ -528,6 +547,11 @@ VERBS = {
              [NAME],
              [Opt("--print", "flag", "only print the tmux command"),
               Opt("--read-only", "flag", "watch without typing")]),
+        Verb("record", cmd_record, "record output with timing; save it as asciicast v2",
+             [NAME],
+             [Opt("--cast", "str", "write the recording to FILE ('-': stdout)", "FILE"),
+              Opt("--stop", "flag", "stop recording")],
+             "NAME [--cast FILE | --stop]"),
         Verb("demo", cmd_demo, "drive a Python REPL in tmux and show how (the main job)"),
         Verb("skill", cmd_skill, "install the agent skill (default: ~/.claude/skills)",
              [("action", "install", 1), ("dir", "DIR", "?")],

@@ -74,12 +74,17 @@ def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
     return cols, rows
 
 
-def _environment(env: Mapping[str, str] | None, name: str, socket: str) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
-    if not any(environment.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
-        environment["LANG"] = "C.UTF-8"  # or unicode arrives as '?'
-    environment["TMUXAGENT_SOCKET"] = socket
-    environment["TMUXAGENT_SESSION"] = name
+def _environment(
+    env: Mapping[str, str] | None, name: str, socket: str, replace: bool
+) -> dict[str, str]:
+    if replace:
+        environment: dict[str, str] = {}
+    else:
+        environment = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+        if not any(environment.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
+            environment["LANG"] = "C.UTF-8"  # or unicode arrives as '?'
+        environment["TMUXAGENT_SOCKET"] = socket
+        environment["TMUXAGENT_SESSION"] = name
     for key, value in (env or {}).items():
         if not key or "=" in key or "\0" in key or "\0" in value:
             raise UsageError(f"invalid environment variable {key!r}")
@@ -157,6 +162,7 @@ class Server:
         env: Mapping[str, str] | None = None,
         size: str | tuple[int, int] = DEFAULT_SIZE,
         record: bool = False,
+        replace_env: bool = False,
         ready_timeout: float = 10.0,
     ) -> Session:
         """Start ``command`` (argv) in a new session called ``name``.
@@ -164,7 +170,8 @@ class Server:
         Without a command, starts the agent shell (bash with no pager, no
         history expansion, and exit codes recorded) and returns once its first
         prompt is up. The program gets this process's environment plus
-        ``env``, and ``cwd`` (default: the current directory).
+        ``env`` (only ``env`` with ``replace_env``), and ``cwd`` (default:
+        the current directory). ``record`` keeps timing for asciicast export.
         """
         import json
         import shutil
@@ -174,7 +181,7 @@ class Server:
         workdir = _absolute(cwd if cwd is not None else os.getcwd())
         if not os.path.isdir(workdir):
             raise UsageError(f"working directory {workdir!r} does not exist")
-        environment = _environment(env, name, self._socket)
+        environment = _environment(env, name, self._socket, replace_env)
         parent = os.path.dirname(self._socket)
         try:
             os.makedirs(parent, mode=0o700, exist_ok=True)
@@ -191,13 +198,13 @@ class Server:
             _resolve_program(argv, environment.get("PATH"), workdir)
 
         files = SessionFiles.create(self._state_root)
+        meta_created = time.time()
         files.write_meta(
             {
                 "name": name,
                 "command": [] if shell else argv,
                 "shell": shell,
-                "record": record,
-                "created": time.time(),
+                "created": meta_created,
                 "cwd": workdir,
             }
         )
@@ -238,6 +245,14 @@ class Server:
             files.remove()
             raise
         session = Session(self, name)
+        if record:
+            from . import _record
+
+            self._runner.run(
+                _record.begin(
+                    files, started=meta_created, offset=0, cols=cols, rows=rows, screen=""
+                )
+            )
         if shell:
             self._wait_first_prompt(session, files, ready_timeout)
         return session
@@ -254,6 +269,8 @@ class Server:
 
     def _info(self, pane: Pane) -> SessionInfo:
         import shlex
+
+        from ._record import is_recording
 
         files = SessionFiles(pane.state_dir)
         meta = files.meta()
@@ -273,7 +290,7 @@ class Server:
             cwd=pane.cwd,
             attached=pane.attached > 0,
             shell=bool(meta.get("shell")),
-            recording=bool(meta.get("record")),
+            recording=is_recording(files),
             log=files.log,
         )
 

@@ -24,7 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
     from pathlib import Path
-    from typing import Any
+    from typing import Any, TextIO
 
     from ._output import OutputWatch
     from .server import Server
@@ -66,23 +66,8 @@ class Pane(Struct):
     """Facts about a session's pane, parsed from one line of PANE_FORMAT."""
 
     __slots__ = (
-        "alternate",
-        "attached",
-        "cols",
-        "created",
-        "cwd",
-        "dead",
-        "exit_status",
-        "id",
-        "pid",
-        "piped",
-        "rows",
-        "server_pid",
-        "signal",
-        "state_dir",
-        "tmux_name",
-        "x",
-        "y",
+        "tmux_name", "id", "pid", "dead", "exit_status", "signal", "cols", "rows", "x", "y",
+        "alternate", "created", "attached", "piped", "cwd", "state_dir", "server_pid",
     )  # fmt: skip
 
     def __init__(self, line: str) -> None:
@@ -115,21 +100,8 @@ class SessionInfo(Struct):
     """What ``status`` and ``list`` report about a session."""
 
     __slots__ = (
-        "alive",
-        "attached",
-        "cols",
-        "command",
-        "created",
-        "cwd",
-        "exit_status",
-        "idle",
-        "log",
-        "name",
-        "pid",
-        "recording",
-        "rows",
-        "shell",
-        "signal",
+        "name", "command", "pid", "alive", "exit_status", "signal", "cols", "rows", "idle",
+        "created", "cwd", "attached", "shell", "recording", "log",
     )  # fmt: skip
 
     def __init__(
@@ -179,7 +151,7 @@ class SessionInfo(Struct):
 class RunResult(Struct):
     """What a command run in the agent shell printed, and how it ended."""
 
-    __slots__ = ("cwd", "exit_code", "output")
+    __slots__ = ("output", "exit_code", "cwd")
 
     def __init__(self, output: str, exit_code: int, cwd: str) -> None:
         self.output = output
@@ -190,7 +162,7 @@ class RunResult(Struct):
 class Capture(Struct):
     """The screen (optionally with scrollback) and where the cursor is."""
 
-    __slots__ = ("alive", "cols", "cursor_x", "cursor_y", "rows", "text")
+    __slots__ = ("text", "cursor_x", "cursor_y", "cols", "rows", "alive")
 
     def __init__(
         self, text: str, cursor_x: int, cursor_y: int, cols: int, rows: int, alive: bool
@@ -459,10 +431,13 @@ class Session:
             rendered = render_range(
                 files, cursor.offset, end,
                 cols=pane.cols, rows=pane.rows, x=cursor.x, y=cursor.y,
-                max_chars=max_chars,
+                mid_line=cursor.mid_line, max_chars=max_chars,
             )  # fmt: skip
-            lock.save(ReadCursor(cursor.offset + rendered.consumed, rendered.x, rendered.y))
-            return rendered.text
+            text = rendered.text
+            mid_line = not text.endswith("\n") if text else cursor.mid_line
+            offset = cursor.offset + rendered.consumed
+            lock.save(ReadCursor(offset, rendered.x, rendered.y, mid_line))
+            return text
 
     # -- waiting ---------------------------------------------------------------
 
@@ -624,6 +599,65 @@ class Session:
 
     # -- status and end --------------------------------------------------------
 
+    def start_recording(self) -> None:
+        """Keep the time of every output from now on (see :meth:`write_cast`).
+
+        A recording that starts mid-session begins with the screen as it is.
+        """
+        from . import _record
+
+        pane = self._live()
+        files = self._files(pane)
+        if _record.is_recording(files):
+            return
+        screen = self._capture_text(pane.id, ["-e"]).rstrip("\n").split("\n")
+        replay = "\x1b[H\x1b[2J" + "\r\n".join(screen) + f"\x1b[{pane.y + 1};{pane.x + 1}H"
+        command = _record.begin(
+            files,
+            started=time.time(),
+            offset=files.log_size(),
+            cols=pane.cols,
+            rows=pane.rows,
+            screen=replay,
+        )
+        self.server._runner.run(command)
+
+    def stop_recording(self) -> None:
+        from . import _record
+
+        _record.stop(self._files(self._pane()))
+
+    def write_cast(self, out: TextIO) -> int:
+        """Write the recording as asciicast v2 (``asciinema play`` plays it).
+
+        Returns the number of events. Raises SessionError if the session was
+        never recorded.
+        """
+        from . import _record
+
+        files = self._files(self._pane())
+        if _record.recording_info(files) is None:
+            raise SessionError(
+                f"session {self.name!r} is not recorded; 'tmuxagent record {self.name}' "
+                "starts recording it (or start sessions with --record)"
+            )
+        return _record.write_cast(files, self.name, out)
+
+    def signal(self, signum: int) -> None:
+        """Send signal ``signum`` to the program (not to what it started)."""
+        pane = self._live()
+        self.server._runner.signal_process(pane.pid, signum)
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Change the window's size; programs get SIGWINCH as in a terminal."""
+        from .server import parse_size
+
+        cols, rows = parse_size((cols, rows))
+        self._pane()
+        self.server._runner.run(
+            ["resize-window", "-t", self._target, "-x", str(cols), "-y", str(rows)]
+        )
+
     def status(self) -> SessionInfo:
         return self.server._info(self._pane())
 
@@ -680,10 +714,6 @@ def pipe_command(files: SessionFiles) -> str:
     """The ``pipe-pane`` command that appends the pane's output to its log."""
     import shlex
 
-    if files.meta().get("record"):
-        from ._record import recorder_command
-
-        return format_escape(recorder_command(files))
     return format_escape(f"exec cat >> {shlex.quote(files.log)}")
 
 

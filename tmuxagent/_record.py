@@ -1,0 +1,169 @@
+"""Recording: when each byte of a session's output arrived, and asciicast export.
+
+The log (``output.log``) has every byte but no times. A recording adds them:
+a small watcher process, started through tmux (``run-shell -b``, so it runs
+where tmux runs), notes ``seconds offset`` in the session's ``timing`` file
+each time the log grows. The log keeps a single writer (tmux's pipe), so
+recording can start and stop at any moment without a gap or a reordering.
+A recording started mid-session also keeps the screen as it was then, so a
+replay starts from what a person would have seen.
+
+``python -I -S _record.py STATE_DIR SERVER_PID`` is the watcher; it stops when
+the session's state directory goes, when ``recording.stop`` appears, or when
+the tmux server is gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+    from ._state import SessionFiles
+
+HEADER = "recording.json"
+STOP = "recording.stop"
+_POLL = 0.005
+
+
+def recording_info(files: SessionFiles) -> dict[str, Any] | None:
+    try:
+        with open(os.path.join(files.root, HEADER), encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_recording(files: SessionFiles) -> bool:
+    """Recording now (a watcher runs and was not asked to stop)."""
+    return recording_info(files) is not None and not os.path.exists(os.path.join(files.root, STOP))
+
+
+def begin(
+    files: SessionFiles, *, started: float, offset: int, cols: int, rows: int, screen: str
+) -> list[str]:
+    """Write the recording's header; return the tmux command that starts the watcher."""
+    import shlex
+
+    from ._runner import format_escape
+
+    try:
+        os.unlink(os.path.join(files.root, STOP))
+    except FileNotFoundError:
+        pass
+    header = {"started": started, "offset": offset, "cols": cols, "rows": rows, "screen": screen}
+    with open(os.path.join(files.root, HEADER), "w", encoding="utf-8") as f:
+        json.dump(header, f)
+    open(files.timing, "w").close()
+    watcher = shlex.join([sys.executable, "-I", "-S", os.path.abspath(__file__), files.root])
+    # tmux fills in #{pid}, its own pid: the watcher ends when the server does.
+    return ["run-shell", "-b", f"exec {format_escape(watcher)} #{{pid}} >/dev/null 2>&1"]
+
+
+def stop(files: SessionFiles) -> None:
+    """Stop recording: the recording ends where the log is now."""
+    path = os.path.join(files.root, STOP)
+    if recording_info(files) is not None and not os.path.exists(path):
+        with open(path, "w", encoding="ascii") as f:
+            f.write(str(files.log_size()))
+
+
+def _stop_offset(files: SessionFiles) -> int | None:
+    try:
+        with open(os.path.join(files.root, STOP), encoding="ascii") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def write_cast(files: SessionFiles, title: str, out: TextIO) -> int:
+    """Write the recording as asciicast v2; returns the number of events."""
+    info = recording_info(files)
+    if info is None:
+        raise FileNotFoundError(files.root)
+    header = {
+        "version": 2,
+        "width": info["cols"],
+        "height": info["rows"],
+        "timestamp": int(info["started"]),
+        "title": title,
+        "env": {"TERM": "tmux-256color", "SHELL": os.environ.get("SHELL", "/bin/sh")},
+    }
+    out.write(json.dumps(header) + "\n")
+    events = 0
+    if info.get("screen"):
+        out.write(json.dumps([0.0, "o", info["screen"]]) + "\n")
+        events += 1
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    position = int(info["offset"])
+    stopped = _stop_offset(files)
+    end = stopped if stopped is not None else files.log_size()
+    last = 0.0
+    with open(files.log, "rb") as log, open(files.timing, encoding="ascii") as timing:
+        log.seek(position)
+        for line in timing:
+            try:
+                seconds_s, offset_s = line.split()
+                seconds, offset = float(seconds_s), min(int(offset_s), end)
+            except ValueError:
+                continue  # a line being written right now
+            text = decoder.decode(log.read(max(0, offset - position)))
+            position = max(position, offset)
+            last = max(last, seconds)
+            if text:
+                out.write(json.dumps([round(last, 6), "o", text]) + "\n")
+                events += 1
+        # Output the watcher had not noted yet (it looks every few ms).
+        text = decoder.decode(log.read(max(0, end - position)), final=True)
+        if text:
+            out.write(json.dumps([round(last, 6), "o", text]) + "\n")
+            events += 1
+    return events
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def watch(root: str, server_pid: int) -> None:
+    """Note the log's size each time it grows, until told to stop."""
+    with open(os.path.join(root, HEADER), encoding="utf-8") as f:
+        started = float(json.load(f)["started"])
+    log = os.path.join(root, "output.log")
+    stop_flag = os.path.join(root, STOP)
+    size = -1
+    next_check = 0.0
+    with open(os.path.join(root, "timing"), "a", encoding="ascii") as timing:
+        while True:
+            try:
+                now_size = os.stat(log).st_size
+            except FileNotFoundError:
+                return  # the session was killed
+            if now_size != size:
+                size = now_size
+                timing.write(f"{time.time() - started:.6f} {size}\n")
+                timing.flush()
+            now = time.monotonic()
+            if now >= next_check:
+                if os.path.exists(stop_flag) or not _alive(server_pid):
+                    return
+                next_check = now + 0.5
+            time.sleep(_POLL)
+
+
+if __name__ == "__main__":
+    watch(sys.argv[1], int(sys.argv[2]))
