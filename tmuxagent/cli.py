@@ -476,6 +476,16 @@ def cmd_record(args: Args) -> int:
     return 0
 
 
+def cmd_dashboard(args: Args) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the dashboard needs a terminal; run it in one (or in a tmux pane)")
+    server = _server(args)
+    from .dashboard import run
+
+    run(server, interval=args.interval, naive=args.naive)
+    return 0
+
+
 def cmd_demo(args: Args) -> int:
     from ._demo import run_demo
 
@@ -552,6 +562,10 @@ VERBS = {
              [Opt("--cast", "str", "write the recording to FILE ('-': stdout)", "FILE"),
               Opt("--stop", "flag", "stop recording")],
              "NAME [--cast FILE | --stop]"),
+        Verb("dashboard", cmd_dashboard, "watch every session live; step in (a Textual app)",
+             [],
+             [Opt("--interval", "float", "seconds between refreshes (default 0.1)", "S", 0.1),
+              Opt("--naive", "flag", "capture every pane each tick (for benchmarks)")]),
         Verb("demo", cmd_demo, "drive a Python REPL in tmux and show how (the main job)"),
         Verb("skill", cmd_skill, "install the agent skill (default: ~/.claude/skills)",
              [("action", "install", 1), ("dir", "DIR", "?")],

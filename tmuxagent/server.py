@@ -12,18 +12,21 @@ from ._state import Mark, SessionFiles, secure_dir
 from .errors import SessionExists, TmuxError, UsageError, WaitTimeout
 from .session import (
     PANE_FORMAT,
+    Capture,
     Pane,
     Session,
     SessionInfo,
     pipe_command,
     reap,
     settle_status,
+    tidy_rows,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
+    from typing import Any
 
 DEFAULT_SIZE = (120, 40)
 HISTORY_LIMIT = 50_000
@@ -124,6 +127,7 @@ class Server:
         self._runner = Runner(
             self._socket, timeout=timeout, config=os.environ.get("TMUXAGENT_CONFIG")
         )
+        self._meta: dict[str, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return f"Server({self._socket!r})"
@@ -273,9 +277,15 @@ class Server:
         from ._record import is_recording
 
         files = SessionFiles(pane.state_dir)
-        meta = files.meta()
+        meta = self._meta.get(pane.state_dir)
+        if meta is None:  # written once by start: read it once
+            meta = self._meta[pane.state_dir] = files.meta()
         argv = meta.get("command") or []
-        mtime = files.log_mtime()
+        try:
+            stat = os.stat(files.log)
+            size, mtime = stat.st_size, stat.st_mtime
+        except OSError:
+            size, mtime = 0, 0.0
         return SessionInfo(
             name=meta.get("name") or decode_name(pane.tmux_name),
             command=shlex.join(argv) if argv else "bash (agent shell)",
@@ -286,6 +296,8 @@ class Server:
             cols=pane.cols,
             rows=pane.rows,
             idle=max(0.0, time.time() - mtime) if mtime else 0.0,
+            last_output=mtime,
+            output_bytes=size,
             created=float(meta.get("created") or pane.created),
             cwd=pane.cwd,
             attached=pane.attached > 0,
@@ -308,6 +320,51 @@ class Server:
         """Every tmuxagent session on this server, oldest first."""
         infos = [self._info(pane) for pane in self._panes()]
         return sorted(infos, key=lambda i: (i.created, i.name))
+
+    def screens(
+        self, names: Iterable[str], *, ansi: bool = False, history: int = 0
+    ) -> dict[str, Capture]:
+        """The screens of several sessions, in a single tmux call.
+
+        For dashboards: ``ansi`` keeps colours, ``history`` adds that many
+        lines of scrollback. Rows are as on the screen (not joined). Sessions
+        that are gone are left out of the result.
+        """
+        wanted = list(names)
+        if not wanted:
+            return {}
+        mark = f"\x1etmuxagent-{os.urandom(6).hex()}\x1e"
+        head = mark + "#{cursor_x} #{cursor_y} #{pane_width} #{pane_height} #{pane_dead} "
+        head += "#{history_size}"
+        commands: list[list[str]] = []
+        for name in wanted:
+            target = session_target(name)
+            capture = ["capture-pane", "-p", "-t", target, "-S", f"-{max(1, history)}"]
+            if ansi:
+                capture.append("-e")
+            commands += [["display", "-p", "-t", target, head], capture]
+        failed = False
+        try:
+            out = self._runner.run(*commands)
+        except ServerNotRunning:
+            return {}
+        except CommandFailed as exc:  # a session went away: tmux stopped there
+            out, failed = exc.stdout, True
+        result: dict[str, Capture] = {}
+        for name, chunk in zip(wanted, out.split(mark)[1:], strict=False):
+            facts, _, text = chunk.partition("\n")
+            try:
+                x, y, cols, rows, dead, scrolled = (int(v) for v in facts.split())
+            except ValueError:
+                continue
+            if not history and not dead and scrolled:
+                text = text.partition("\n")[2]  # one line of history was only for dead panes
+            lines = tidy_rows(text, dead == 1)
+            result[name] = Capture("\n".join(lines), x, y, cols, rows, dead == 0)
+        if failed:
+            rest = wanted[len(result) + 1 :]  # after the one that failed
+            result.update(self.screens(rest, ansi=ansi, history=history))
+        return result
 
     def kill_all(self) -> int:
         """Kill every session and the server itself; returns how many sessions."""

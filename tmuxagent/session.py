@@ -101,7 +101,7 @@ class SessionInfo(Struct):
 
     __slots__ = (
         "name", "command", "pid", "alive", "exit_status", "signal", "cols", "rows", "idle",
-        "created", "cwd", "attached", "shell", "recording", "log",
+        "created", "cwd", "attached", "shell", "recording", "log", "last_output", "output_bytes",
     )  # fmt: skip
 
     def __init__(
@@ -122,6 +122,8 @@ class SessionInfo(Struct):
         shell: bool,
         recording: bool,
         log: str,
+        last_output: float,
+        output_bytes: int,
     ) -> None:
         self.name = name
         self.command = command
@@ -138,6 +140,8 @@ class SessionInfo(Struct):
         self.shell = shell
         self.recording = recording
         self.log = log
+        self.last_output = last_output  # when the program last wrote (epoch seconds)
+        self.output_bytes = output_bytes  # how much it has written so far
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: size as 'COLSxROWS', created as ISO 8601."""
@@ -391,16 +395,8 @@ class Session:
         elif lines is not None:
             args += ["-S", f"-{lines}"]
         elif pane.dead:
-            # To print "Pane is dead", tmux scrolls the screen up by a line.
-            args += ["-S", "-1"]
-        rows = [row.rstrip() for row in self._capture_text(pane.id, args).split("\n")]
-        while rows and not rows[-1]:
-            rows.pop()
-        if pane.dead and rows and rows[-1].startswith("Pane is dead"):
-            note = rows.pop()
-            while rows and not rows[-1]:
-                rows.pop()
-            rows.append(note)
+            args += ["-S", "-1"]  # see tidy_rows
+        rows = tidy_rows(self._capture_text(pane.id, args), pane.dead)
         if lines is not None:
             rows = rows[-lines:]
         return Capture("\n".join(rows), pane.x, pane.y, pane.cols, pane.rows, not pane.dead)
@@ -438,6 +434,15 @@ class Session:
             offset = cursor.offset + rendered.consumed
             lock.save(ReadCursor(offset, rendered.x, rendered.y, mid_line))
             return text
+
+    def transcript(self, *, max_chars: int = DEFAULT_READ_CHARS) -> str:
+        """All output since the start, as text; ``read``'s cursor stays put."""
+        from ._output import render_range
+
+        pane = self._pane()
+        files = self._files(pane)
+        end = files.log_size()
+        return render_range(files, 0, end, cols=pane.cols, rows=pane.rows, max_chars=max_chars).text
 
     # -- waiting ---------------------------------------------------------------
 
@@ -678,6 +683,24 @@ class Session:
         self._pane()
         cmd = [*self.server._runner.base_command(), "attach", "-t", self._target]
         return [*cmd, "-r"] if read_only else cmd
+
+
+def tidy_rows(text: str, dead: bool) -> list[str]:
+    """Captured rows without trailing blanks; for a dead pane, tmux's note last.
+
+    To print "Pane is dead", tmux scrolls the screen up one line (so capture
+    a dead pane with one line of history) and writes at the bottom row: the
+    blank rows between the program's last output and the note go.
+    """
+    rows = [row.rstrip() for row in text.split("\n")]
+    while rows and not rows[-1]:
+        rows.pop()
+    if dead and rows and rows[-1].startswith("Pane is dead"):
+        note = rows.pop()
+        while rows and not rows[-1]:
+            rows.pop()
+        rows.append(note)
+    return rows
 
 
 def settle_status(runner: Runner, pane: Pane) -> Pane:

@@ -1,0 +1,210 @@
+"""The dashboard: behaviour with Textual's Pilot, pictures, and a real terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+import tmuxagent
+from tests.conftest import CLI, prog
+from tmuxagent.dashboard import DashboardApp
+from tmuxagent.dashboard.app import ConfirmScreen, FocusScreen, Preview, ScreenView
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {check}")
+        await pilot.pause(0.05)
+
+
+def preview_text(app: DashboardApp, name: str) -> str:
+    preview = next(p for p in app.query(Preview) if p.session_name == name)
+    return "\n".join(line.plain for line in preview.content.lines)
+
+
+def table_status(app: DashboardApp, name: str) -> str:
+    return str(app.query_one("#sessions", DataTable).get_cell(name, "status"))
+
+
+async def test_sessions_come_and_go(ta: tmuxagent.Server) -> None:
+    ta.start("alpha", ["sh", "-c", "printf '\\033[31mhello\\033[0m alpha\\n'; sleep 300"])
+    app = DashboardApp(ta, interval=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "alpha" in app.sessions)
+        await until(pilot, lambda: "hello alpha" in preview_text(app, "alpha"))
+        assert table_status(app, "alpha") == "running"
+        ta.start("beta", prog("exit_with.py", "3"))
+        await until(pilot, lambda: "beta" in app.sessions and not app.sessions["beta"].alive)
+        await pilot.pause(0.1)
+        assert table_status(app, "beta") == "exited 3"
+        ta.session("alpha").kill()
+        await until(pilot, lambda: "alpha" not in app.sessions)
+        assert [p.session_name for p in app.query(Preview)] == ["beta"]
+
+
+async def test_filter_and_sort(ta: tmuxagent.Server) -> None:
+    for name in ("web", "db", "worker"):
+        ta.start(name, ["sleep", "300"])
+    app = DashboardApp(ta, interval=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: len(app.sessions) == 3)
+        await until(pilot, lambda: len(app.query(Preview)) == 3)
+        assert app._order == ["db", "web", "worker"]
+        await pilot.press("s")
+        assert app._order == ["worker", "web", "db"]
+        await pilot.press("slash", "w", "o")
+        assert app._order == ["worker"]
+        assert [p.session_name for p in app.query(Preview)] == ["worker"]
+        await pilot.press("escape")
+        assert app._order == ["worker", "web", "db"]
+
+
+async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:
+    shell = ta.start("shell")
+    ta.start("other", ["sleep", "300"])
+    app = DashboardApp(ta, interval=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: len(app.sessions) == 2)
+        app.select("shell")
+        await pilot.press("enter")
+        assert isinstance(app.screen, FocusScreen)
+        await until(pilot, lambda: app.screen.query_one(ScreenView).content.lines)
+        # Send a line.
+        await pilot.press("i")
+        app.screen.query_one(Input).value = "echo from-the-dash"
+        await pilot.press("enter")
+        await asyncio.to_thread(shell.wait_text, "^from-the-dash$", timeout=10)
+        await until(
+            pilot,
+            lambda: any(line.plain.strip() == "from-the-dash" for line in
+                        app.screen.query_one(ScreenView).content.lines),
+        )  # fmt: skip
+        # Keys.
+        await pilot.press("k")
+        app.screen.query_one(Input).value = "Nope"
+        await pilot.press("enter")  # a bad key name is reported, not typed
+        await pilot.pause(0.3)
+        # Kill, with confirmation: 'n' keeps it, 'y' kills it.
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, FocusScreen)
+        await pilot.press("x", "y")
+        await until(pilot, lambda: "shell" not in app.sessions)
+        assert not isinstance(app.screen, FocusScreen)
+        assert [s.name for s in ta.sessions()] == ["other"]
+
+
+async def test_log_and_attach_command(ta: tmuxagent.Server) -> None:
+    ta.start("talker", ["sh", "-c", "seq 1 100; sleep 300"])
+    app = DashboardApp(ta, interval=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "talker" in app.sessions)
+        await pilot.press("c")
+        await pilot.press("l")
+        log = app.screen.query_one("#log")
+        assert "100" in log.lines  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, FocusScreen)
+        await pilot.press("a")  # no real terminal here: it says how instead
+
+
+async def test_dead_server_is_shown(ta: tmuxagent.Server) -> None:
+    ta.start("lonely", ["sleep", "300"])
+    app = DashboardApp(ta, interval=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "lonely" in app.sessions)
+        ta.kill_all()
+        await until(pilot, lambda: not app.sessions)
+        status = str(app.query_one("#status").render())
+        assert "not running" in status
+        ta.start("again", ["sleep", "300"])
+        await until(pilot, lambda: "again" in app.sessions)
+
+
+def snapshot_server(ta: tmuxagent.Server) -> None:
+    build = "printf 'compiling \\033[1mcore\\033[0m\\n\\033[32mok\\033[0m 42 tests\\n'"
+    ta.start("build", ["sh", "-c", build + "; exec sleep 300"])
+    ta.start("repl", ["sh", "-c", "printf '>>> 6 * 7\\n42\\n>>> '; exec sleep 300"])
+    ta.start("server", ["sh", "-c", "printf 'listening on :8000\\nGET / 200\\n'; exec sleep 300"])
+
+
+def snapshot_app(ta: tmuxagent.Server) -> DashboardApp:
+    return DashboardApp(ta, interval=0.05, clock=lambda: 0.0, label="snapshot")
+
+
+def loaded(app: DashboardApp, names: tuple[str, ...]) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, lambda: all(preview_text(app, n) for n in names)
+                    if len(app.query(Preview)) == len(names) else False)  # fmt: skip
+        await pilot.pause(0.2)
+
+    return run_before
+
+
+def test_snapshot_main_view(ta: tmuxagent.Server, snap_compare: Any) -> None:
+    snapshot_server(ta)
+    app = snapshot_app(ta)
+    assert snap_compare(app, terminal_size=(100, 30),
+                        run_before=loaded(app, ("build", "repl", "server")))  # fmt: skip
+
+
+def test_snapshot_small_terminal(ta: tmuxagent.Server, snap_compare: Any) -> None:
+    snapshot_server(ta)
+    app = snapshot_app(ta)
+    assert snap_compare(app, terminal_size=(80, 24),
+                        run_before=loaded(app, ("build", "repl", "server")))  # fmt: skip
+
+
+def test_snapshot_focus_view(ta: tmuxagent.Server, snap_compare: Any) -> None:
+    snapshot_server(ta)
+    app = snapshot_app(ta)
+    ready = loaded(app, ("build", "repl", "server"))
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        app.select("repl")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.query_one(ScreenView).content.lines)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_dashboard_in_a_real_terminal(ta: tmuxagent.Server, cli: CLI) -> None:
+    """tmuxagent drives its own dashboard: start it in a pane, read it, press keys."""
+    ta.start("target", ["sh", "-c", "echo visible-output; exec sleep 300"])
+    assert cli("dashboard").returncode == 2  # no terminal here
+    dash = ta.start(
+        "dash", [sys.executable, "-m", "tmuxagent", "-S", str(ta.socket_path), "dashboard"],
+        size="100x30",
+    )  # fmt: skip
+    dash.wait_text("visible-output", timeout=30)
+    dash.wait_text("Quit", timeout=10)
+    screen = dash.capture().text
+    assert "NAME" in screen and "target" in screen and "Quit" in screen
+    dash.keys("Down", "Down")  # select 'target' (below 'dash')
+    dash.keys("x")
+    dash.wait_text("Kill session", timeout=10)
+    dash.keys("n")
+    dash.keys("q")
+    assert dash.wait_exit(timeout=15) == 0
+    assert "target" in [s.name for s in ta.sessions()]
+
+
+@pytest.mark.parametrize("naive", [False, True])
+async def test_refresh_strategies_agree(ta: tmuxagent.Server, naive: bool) -> None:
+    ta.start("one", ["sh", "-c", "echo first; sleep 0.3; echo second; sleep 300"])
+    app = DashboardApp(ta, interval=0.05, naive=naive)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "second" in preview_text(app, "one") if app.query(Preview)
+                    else False)  # fmt: skip
