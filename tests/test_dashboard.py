@@ -32,7 +32,8 @@ def preview_text(app: DashboardApp, name: str) -> str:
 
 
 def table_status(app: DashboardApp, name: str) -> str:
-    return str(app.query_one("#sessions", DataTable).get_cell(name, "status"))
+    cell = app.query_one("#sessions", DataTable).get_cell(name, "status")
+    return str(cell.plain if hasattr(cell, "plain") else cell)
 
 
 async def test_sessions_come_and_go(ta: tmuxagent.Server) -> None:
@@ -49,6 +50,17 @@ async def test_sessions_come_and_go(ta: tmuxagent.Server) -> None:
         ta.session("alpha").kill()
         await until(pilot, lambda: "alpha" not in app.sessions)
         assert [p.session_name for p in app.query(Preview)] == ["beta"]
+
+
+async def test_markup_in_names_is_text(ta: tmuxagent.Server) -> None:
+    ta.start("[b]x[/b]", ["sh", "-c", "echo '[red]not markup[/red]'; sleep 300"])
+    app = DashboardApp(ta, interval=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "[b]x[/b]" in app.sessions)
+        await until(pilot, lambda: "[red]" in preview_text(app, "[b]x[/b]"))
+        table = app.query_one("#sessions", DataTable)
+        assert table.get_cell("[b]x[/b]", "name").plain == "[b]x[/b]"
+        assert "[red]not markup[/red]" in table.get_cell("[b]x[/b]", "command").plain
 
 
 async def test_filter_and_sort(ta: tmuxagent.Server) -> None:

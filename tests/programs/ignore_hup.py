@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 
 signal.signal(signal.SIGHUP, signal.SIG_IGN)
 with open(sys.argv[1], "w") as f:
     f.write(str(os.getpid()))
 print("ignoring SIGHUP", flush=True)
 while True:
-    time.sleep(1)
+    signal.pause()

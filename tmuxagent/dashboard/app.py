@@ -95,6 +95,7 @@ class Preview(Widget):
         self.session_name = name
         self.content = TextLines()
         self._base: Style | None = None
+        self._titles = ("", "")
 
     def show(self, lines: list[Text]) -> None:
         self.content.set(lines)
@@ -102,10 +103,10 @@ class Preview(Widget):
 
     def set_info(self, info: SessionInfo, status: str, selected: bool) -> None:
         # Each of these refreshes the widget when set: only set what changed.
-        if self.border_title != info.name:
-            self.border_title = info.name
-        if self.border_subtitle != status:
-            self.border_subtitle = status
+        if self._titles != (info.name, status):
+            self._titles = (info.name, status)
+            self.border_title = Text(info.name)  # Text: a name is not markup
+            self.border_subtitle = Text(status)
         if self.has_class("-dead") == info.alive:
             self.set_class(not info.alive, "-dead")
         if self.has_class("-selected") != selected:
@@ -305,7 +306,7 @@ class DashboardApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         yield Input(placeholder="filter by name (Enter: keep, Escape: clear)", id="filter")
-        table: DataTable[str] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="status")
         with VerticalScroll(id="grid-scroll"):
@@ -382,7 +383,7 @@ class DashboardApp(App[None]):
         return sorted(chosen, key=lambda i: i.name.lower(), reverse=self.descending)
 
     def _update_table(self, now: float) -> None:
-        table: DataTable[str] = self.query_one("#sessions", DataTable)
+        table: DataTable[Text] = self.query_one("#sessions", DataTable)
         visible = self._visible(list(self.sessions.values()))
         order = [i.name for i in visible]
         cursor_name = self.selected
@@ -405,14 +406,15 @@ class DashboardApp(App[None]):
         else:
             self.selected = None
 
-    def _cells(self, info: SessionInfo, now: float) -> tuple[str, ...]:
+    def _cells(self, info: SessionInfo, now: float) -> tuple[Text, ...]:
+        """The row of a session: Text, so that names and commands are not markup."""
         command = info.command if len(info.command) <= 40 else info.command[:39] + "…"
         return (
-            info.name,
-            describe(info, now),
-            command,
-            f"{info.cols}x{info.rows}",
-            format_age(now - info.created),
+            Text(info.name),
+            Text(describe(info, now)),
+            Text(command),
+            Text(f"{info.cols}x{info.rows}"),
+            Text(format_age(now - info.created)),
         )
 
     def _update_grid(self, now: float) -> None:
