@@ -234,3 +234,10 @@ def test_state_files_are_private(ta: tmuxagent.Server) -> None:
     assert (root.stat().st_mode & 0o077) == 0
     # launch.json held the environment: the launcher removes it.
     wait_until(lambda: not (root / "launch.json").exists(), what="launch.json to go")
+
+
+def test_libtmux_bridge(ta: tmuxagent.Server) -> None:
+    ta.start("bridged", ["sleep", "30"])
+    server = ta.libtmux()
+    assert [s.name for s in server.sessions] == ["bridged"]  # tmux's own name for it
+    assert server.sessions[0].active_pane.pane_id == ta.session("bridged")._pane().id

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
+    import libtmux
+
 DEFAULT_SIZE = (120, 40)
 HISTORY_LIMIT = 50_000
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -145,6 +147,16 @@ class Server:
         from pathlib import Path
 
         return Path(self._state_root)
+
+    def libtmux(self) -> libtmux.Server:
+        """This server as a ``libtmux.Server``, for code that already speaks libtmux.
+
+        tmuxagent itself does not use libtmux to drive tmux: it runs one tmux
+        process per call with no timeout, and costs ~10x a Python start to import.
+        """
+        import libtmux
+
+        return libtmux.Server(socket_path=self._socket)
 
     def session(self, name: str) -> Session:
         """The session called ``name`` (checked when it is used)."""
