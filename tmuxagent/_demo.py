@@ -80,7 +80,7 @@ def run_demo(server: Server, echo: Callable[[str], None]) -> int:
     echo(
         "\nThe REPL is still running. Watch it or take over:\n"
         "  tmuxagent attach demo        # or: " + attach + "\n"
-        "  tmuxagent list               # every session on the agent server\n"
+        "  tmuxagent dashboard          # every session on the agent server, live\n"
         "  tmuxagent kill demo          # when done"
     )
     return 0 if complete else 1
