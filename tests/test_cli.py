@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,45 @@ def test_public_api() -> None:
     assert set(tmuxagent.__all__) >= {"Server", "Session", "spawn", "WaitTimeout"}
     for name in tmuxagent.__all__:
         assert getattr(tmuxagent, name) is not None
+
+
+def test_console_script_with_no_server(tmp_path: Path) -> None:
+    """The installed 'tmuxagent' command on a socket with no server behind it.
+
+    Its process is named 'tmuxagent' and carries the socket path: the code
+    that revives a server whose socket file was deleted once mistook it for
+    the tmux server and signalled it.
+    """
+    script = Path(sys.executable).parent / "tmuxagent"
+    socket = tmp_path / "fresh.sock"
+    for argv in (["list"], ["status", "x"], ["list", "--json"]):
+        proc = subprocess.run(
+            [str(script), "-S", str(socket), *argv], capture_output=True, text=True,
+            check=False, timeout=30,
+        )  # fmt: skip
+        assert proc.returncode in (0, 3), (argv, proc.returncode, proc.stderr)
+        assert "Traceback" not in proc.stderr
+
+
+def test_hints_quote_names(ta: tmuxagent.Server, cli: CLI) -> None:
+    proc = cli("send", "bad name", "x")
+    assert proc.returncode == 3
+    assert "'tmuxagent start '\"'\"'bad name'\"'\"''" not in proc.stderr
+    assert "tmuxagent start 'bad name'" in proc.stderr
+
+
+def test_start_name_with_dash(ta: tmuxagent.Server, cli: CLI) -> None:
+    cli.ok("start", "--", "-weird", "--", "sleep", "30")
+    assert ta.session("-weird").status().command == "sleep 30"
+    cli.ok("start", "--", "-shell")
+    assert ta.session("-shell").status().shell
+
+
+def test_negative_timeouts_are_refused(ta: tmuxagent.Server, cli: CLI) -> None:
+    ta.start("sh")
+    for args in (["wait", "sh", "--text", "x", "--timeout", "-1"],
+                 ["run", "sh", "--timeout", "-1", "true"],
+                 ["wait", "sh", "--exit", "--timeout", "-5"]):  # fmt: skip
+        proc = cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "timeout must be 0 or more" in proc.stderr

@@ -68,3 +68,20 @@ def test_agent_shell_environment(ta: tmuxagent.Server, tmp_path) -> None:
     assert shell.run('echo "$GREETING"').output == "hello world"
     assert shell.run("echo $TMUXAGENT_SESSION").output == "envsh"
     assert shell.run("echo -n $PS2").output == ""
+
+
+def test_wait_prompt_after_a_long_command(shell: tmuxagent.Session, cli: CLI) -> None:
+    proc = cli("run", "sh", "--timeout", "0.3", "sleep 1; echo finished; false")
+    assert proc.returncode == 1 and "wait sh --prompt" in proc.stderr
+    done = cli("wait", "sh", "--prompt", "--timeout", "20")
+    assert done.returncode == 0
+    assert done.stdout == "finished\n" and done.stderr == "[exit status 1]\n"
+    assert shell.run("echo ready").output == "ready"
+    shell.send("echo typed; exit_code() { return 4; }; exit_code", enter=True)
+    result = shell.wait_prompt()
+    assert (result.output, result.exit_code) == ("typed", 4)
+    assert json.loads(cli.ok("wait", "sh", "--prompt", "--json"))["exit_code"] == 4
+
+
+def test_wait_prompt_needs_agent_shell(repl: tmuxagent.Session, cli: CLI) -> None:
+    assert cli("wait", "repl", "--prompt").returncode == 2

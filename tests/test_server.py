@@ -241,3 +241,15 @@ def test_libtmux_bridge(ta: tmuxagent.Server) -> None:
     server = ta.libtmux()
     assert [s.name for s in server.sessions] == ["bridged"]  # tmux's own name for it
     assert server.sessions[0].active_pane.pane_id == ta.session("bridged")._pane().id
+
+
+def test_kill_reaches_what_left_the_process_group(ta: tmuxagent.Server, tmp_path: Path) -> None:
+    shell = ta.start("kids")
+    pidfile = tmp_path / "child.pid"
+    # A daemon: its own session, and (setsid forks) a child of init, not of the shell.
+    shell.run(f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 300' < /dev/null > /dev/null &")
+    wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), what="the daemon")
+    pid = int(pidfile.read_text())
+    assert _running(pid)
+    ta.session("kids").kill()
+    wait_until(lambda: not _running(pid), what="the daemon to end")

@@ -102,7 +102,7 @@ def test_scripts_without_tmuxagent(scripts: tuple[Path, dict[str, str]]) -> None
     )  # fmt: skip
     if proc.returncode != 4:  # a system python3 may have tmuxagent installed
         pytest.skip("tmuxagent is importable from the system Python")
-    assert "pip install tmuxagent" in proc.stderr
+    assert "setup.sh" in proc.stderr
 
 
 def test_recipe_pdb(scripts: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
@@ -136,3 +136,20 @@ def test_recipe_less(scripts: tuple[Path, dict[str, str]], tmp_path: Path) -> No
     assert "row 500" in run(scripts, "capture-pane.sh", "pager").stdout
     run(scripts, "send-keys.sh", "pager", "q")
     assert run(scripts, "wait-for-text.sh", "pager", "never", "5").returncode == 3
+
+
+def test_scripts_refuse_unquoted_arguments(scripts: tuple[Path, dict[str, str]]) -> None:
+    run(scripts, "start-session.sh", "sh")
+    for name, args in (("run-command.sh", ["sh", "echo", "hi"]),
+                       ("wait-for-text.sh", ["sh", "a", "1", "extra"]),
+                       ("wait-idle.sh", ["sh", "1", "2", "3"])):  # fmt: skip
+        proc = run(scripts, name, *args)
+        assert proc.returncode == 2 and "usage" in proc.stderr, (name, proc.stderr)
+
+
+def test_recipe_wait_for_a_long_command(scripts: tuple[Path, dict[str, str]]) -> None:
+    run(scripts, "start-session.sh", "sh")
+    slow = run(scripts, "run-command.sh", "sh", "sleep 1; echo late; false", "0.2")
+    assert slow.returncode == 1 and "--prompt" in slow.stderr
+    done = run(scripts, "tmuxagent.sh", "wait", "sh", "--prompt", "--timeout", "20")
+    assert done.stdout == "late\n" and done.stderr == "[exit status 1]\n"

@@ -49,10 +49,12 @@ def run_demo(server: Server, echo: Callable[[str], None]) -> int:
     t0 = step("tmuxagent wait demo --text '^\\(3, \\d+\\)$'")
     took(t0, "  " + py.wait_text(r"^\(3, \d+\)$").group())
 
-    t0 = step("tmuxagent paste demo fib.py --enter      # a multi-line block, exactly")
+    echo("\n$ cat fib.py")
+    echo(FIB.rstrip("\n"))
+    t0 = step("tmuxagent paste demo fib.py --enter && tmuxagent wait demo --text '>>> $'")
     py.paste(FIB, enter=True)
     py.wait_text(r">>> $")
-    took(t0)
+    took(t0, "  a multi-line block, pasted exactly")
     t0 = step("tmuxagent send demo --enter 'fib(90)' && tmuxagent wait demo --text '^\\d+$'")
     py.send("fib(90)", enter=True)
     took(t0, "  " + py.wait_text(r"^\d+$").group())
@@ -63,9 +65,12 @@ def run_demo(server: Server, echo: Callable[[str], None]) -> int:
     took(t0, "  " + py.wait_text(r"^a;b.*;$").group())
 
     py.read()  # from here on, read returns only what follows
-    t0 = step("tmuxagent send demo --enter 'for i in range(5000): print(i)'")
+    t0 = step(
+        "tmuxagent send demo --enter 'for i in range(5000): print(i)' && "
+        "tmuxagent keys demo Enter && tmuxagent wait demo --text '^4999$'"
+    )
     py.send("for i in range(5000): print(i)", enter=True)
-    py.send("", enter=True)
+    py.keys("Enter")  # ends the for block
     py.wait_text(r"^4999$")
     took(t0)
     t0 = step("tmuxagent read demo | grep -c '^[0-9]'   # lossless: 5000 lines scrolled by")

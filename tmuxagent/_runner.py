@@ -221,9 +221,11 @@ class Runner:
             return False
         wanted = os.fsencode(self.socket_path)
         for pid in _pids():
+            if pid == os.getpid():
+                continue
             try:
                 with open(f"/proc/{pid}/comm", "rb") as f:
-                    if not f.read().startswith(b"tmux"):
+                    if f.read().strip() != b"tmux: server":
                         continue
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     argv = f.read().split(b"\0")
@@ -253,6 +255,60 @@ class Runner:
                 os.kill(pid, sig)
             except (ProcessLookupError, PermissionError):
                 pass
+
+    def descendants(self, *pids: int) -> list[int]:
+        """The processes started by ``pids``, their children, and so on.
+
+        Read before a pane is killed: a program that left the pane's process
+        group (``setsid``) is still found through its parent.
+        """
+        children: dict[int, list[int]] = {}
+        for child in _pids():
+            try:
+                with open(f"/proc/{child}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            if len(fields) > 1:
+                children.setdefault(int(fields[1]), []).append(child)
+        found: list[int] = []
+        todo = list(pids)
+        while todo:
+            for child in children.get(todo.pop(), []):
+                found.append(child)
+                todo.append(child)
+        return found
+
+    def processes_with_env(self, name: str, value: str) -> list[int]:
+        """Processes (of this user) whose environment holds ``name=value``.
+
+        Programs that daemonize leave the pane's process tree, but keep the
+        environment tmuxagent gave them.
+        """
+        wanted = f"{name}={value}".encode()
+        found = []
+        for pid in _pids():
+            if pid == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if wanted in f.read().split(b"\0"):
+                        found.append(pid)
+            except OSError:
+                continue
+        return found
+
+    def process_alive(self, pid: int) -> bool:
+        """Whether ``pid`` is running (and not a zombie)."""
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True
+        return stat[stat.rfind(b")") + 2 :][:1] not in (b"Z", b"X")
 
     def group_alive(self, pgid: int) -> bool:
         """Whether a process group still has a live (non-zombie) member.

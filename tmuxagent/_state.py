@@ -116,11 +116,19 @@ class SessionFiles:
         self.cursor_path = os.path.join(root, "read")
         self.launch_path = os.path.join(root, "launch.json")
 
+    @staticmethod
+    def new_id() -> str:
+        """A name for a new session's directory, unique on this host."""
+        return f"{time.time_ns():x}-{os.getpid():x}-{os.urandom(3).hex()}"
+
+    @property
+    def session_id(self) -> str:
+        return os.path.basename(self.root)
+
     @classmethod
-    def create(cls, state_root: str) -> SessionFiles:
+    def create(cls, state_root: str, session_id: str) -> SessionFiles:
         secure_dir(state_root, what="state directory")
-        unique = f"{time.time_ns():x}-{os.getpid():x}-{os.urandom(3).hex()}"
-        root = os.path.join(state_root, unique)
+        root = os.path.join(state_root, session_id)
         os.mkdir(root, 0o700)
         files = cls(root)
         os.close(os.open(files.log, os.O_WRONLY | os.O_CREAT, 0o600))

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .server import Server
-    from .session import SessionInfo
+    from .session import RunResult, SessionInfo
 
 PROG = "tmuxagent"
 DESCRIPTION = (
@@ -282,9 +282,12 @@ def _env_pairs(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_start(args: Args) -> int:
     server = _server(args)
+    command = args.command
+    if command and command[0] == "--":  # start -- -name -- COMMAND
+        command = command[1:]
     session = server.start(
         args.name,
-        args.command or None,
+        command or None,
         cwd=args.cwd,
         env=_env_pairs(args.env),
         size=args.size,
@@ -363,11 +366,26 @@ def cmd_read(args: Args) -> int:
     return 0
 
 
+def _print_result(result: RunResult) -> None:
+    """A command's output on stdout; its exit status, when not 0, on stderr."""
+    if result.output:
+        _print(result.output)
+    if result.exit_code:
+        sys.stderr.write(f"[exit status {result.exit_code}]\n")
+
+
 def cmd_wait(args: Args) -> int:
-    chosen = [args.text is not None, args.idle is not None, args.exit]
+    chosen = [args.text is not None, args.idle is not None, args.exit, args.prompt]
     if sum(chosen) != 1:
-        raise UsageError("wait needs exactly one of --text REGEX, --idle SECONDS, --exit")
+        raise UsageError("wait needs exactly one of --text REGEX, --idle SECONDS, --exit, --prompt")
     session = _server(args).session(args.name)
+    if args.prompt:
+        result = session.wait_prompt(timeout=30.0 if args.timeout is None else args.timeout)
+        if args.json:
+            _print_json(result._asdict())
+        else:
+            _print_result(result)
+        return 0
     if args.text is not None:
         match = session.wait_text(args.text, timeout=30.0 if args.timeout is None else args.timeout)
         text = match.string
@@ -387,10 +405,7 @@ def cmd_run(args: Args) -> int:
     if args.json:
         _print_json(result._asdict())
     else:
-        if result.output:
-            _print(result.output)
-        if result.exit_code:
-            sys.stderr.write(f"[exit status {result.exit_code}]\n")
+        _print_result(result)
     return 0
 
 
@@ -400,15 +415,28 @@ def cmd_status(args: Args) -> int:
     if args.json:
         _print_json({**info.as_dict(), "attach": _join(session.attach_command())})
     else:
-        _print("\n".join(f"{key}: {value}" for key, value in info.as_dict().items()))
+        _print("\n".join(f"{key}: {_plain(key, value)}" for key, value in info.as_dict().items()))
     return 0
+
+
+def _plain(key: str, value: object) -> str:
+    """A status value for people: yes/no, '-' for nothing, signal names."""
+    if key == "signal" and isinstance(value, int):
+        from .session import signal_name
+
+        return signal_name(value) or "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
 
 
 def _state(info: SessionInfo) -> str:
     if info.alive:
         return f"idle {info.idle:.0f}s" if info.idle >= 1 else "running"
     if info.signal:
-        return f"killed ({info.signal})"
+        from .session import signal_name
+
+        return f"killed ({signal_name(info.signal)})"
     return f"exited {info.exit_status}"
 
 
@@ -540,8 +568,11 @@ VERBS = {
              [Opt("--text", "str", "output after the last input matches (Python re)", "REGEX"),
               Opt("--idle", "float", "the screen has not changed for S seconds", "S"),
               Opt("--exit", "flag", "the program has exited"),
-              Opt("--timeout", "float", "give up after S seconds (default 30)", "S")],
-             "NAME (--text REGEX | --idle S | --exit) [--timeout S]"),
+              Opt("--prompt", "flag", "the agent shell's command has finished (prints "
+                  "its output, like run)"),
+              Opt("--timeout", "float", "give up after S seconds (default 30)", "S"),
+              Opt("--json", "flag", "with --prompt: output, exit_code and cwd as JSON")],
+             "NAME (--text REGEX | --idle S | --exit | --prompt) [--timeout S]"),
         Verb("run", cmd_run, "run COMMAND in an agent shell; print only its output",
              [NAME, ("command", "COMMAND", "+")],
              [Opt("--timeout", "float", "give up after S seconds (default 30)", "S", 30.0),

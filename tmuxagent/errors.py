@@ -27,6 +27,13 @@ class TmuxAgentError(Exception):
     exit_code = 1
 
 
+def _q(name: str) -> str:
+    """A session name as it must be typed in a shell command."""
+    import shlex  # only on the error path: it is slow to import
+
+    return shlex.quote(name)
+
+
 class WaitTimeout(TmuxAgentError, TimeoutError):
     """A wait (or ``run``) did not see its condition before the deadline.
 
@@ -61,7 +68,7 @@ class NoSuchSession(SessionError, LookupError):
         hint = "" if server_running else " (the tmuxagent server is not running)"
         super().__init__(
             f"no session named {name!r}{hint}; see 'tmuxagent list', "
-            f"or start one with 'tmuxagent start {name}'"
+            f"or start one with 'tmuxagent start {_q(name)}'"
         )
 
 
@@ -70,7 +77,7 @@ class SessionExists(SessionError):
         self.name = name
         super().__init__(
             f"a session named {name!r} already exists; pick another name, "
-            f"or 'tmuxagent kill {name}' first"
+            f"or 'tmuxagent kill {_q(name)}' first"
         )
 
 
@@ -84,8 +91,8 @@ class ProgramExited(SessionError):
         how = _describe_exit(exit_status, signal)
         super().__init__(
             f"the program in session {name!r} has exited ({how}); "
-            f"'tmuxagent capture {name}' shows its last screen, "
-            f"'tmuxagent kill {name}' removes it"
+            f"'tmuxagent capture {_q(name)}' shows its last screen, "
+            f"'tmuxagent kill {_q(name)}' removes it"
         )
 
 
@@ -94,8 +101,8 @@ class SessionBusy(SessionError):
         self.name = name
         super().__init__(
             f"the shell in session {name!r} is still running the previous command; "
-            f"wait for it ('tmuxagent wait {name} --idle 2'), or interrupt it "
-            f"('tmuxagent keys {name} C-c')"
+            f"wait for it ('tmuxagent wait {_q(name)} --prompt'), or interrupt it "
+            f"('tmuxagent keys {_q(name)} C-c')"
         )
 
 

@@ -80,7 +80,7 @@ def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
 
 
 def _environment(
-    env: Mapping[str, str] | None, name: str, socket: str, replace: bool
+    env: Mapping[str, str] | None, name: str, socket: str, replace: bool, session_id: str
 ) -> dict[str, str]:
     if replace:
         environment: dict[str, str] = {}
@@ -90,6 +90,8 @@ def _environment(
             environment["LANG"] = "C.UTF-8"  # or unicode arrives as '?'
         environment["TMUXAGENT_SOCKET"] = socket
         environment["TMUXAGENT_SESSION"] = name
+        # What kill looks for in processes that left the pane's process tree.
+        environment["TMUXAGENT_SESSION_ID"] = session_id
     for key, value in (env or {}).items():
         if not key or "=" in key or "\0" in key or "\0" in value:
             raise UsageError(f"invalid environment variable {key!r}")
@@ -197,12 +199,14 @@ class Server:
         workdir = _absolute(cwd if cwd is not None else os.getcwd())
         if not os.path.isdir(workdir):
             raise UsageError(f"working directory {workdir!r} does not exist")
-        environment = _environment(env, name, self._socket, replace_env)
+
         parent = os.path.dirname(self._socket)
         try:
             os.makedirs(parent, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create {parent}: {exc.strerror}") from None
+        session_id = SessionFiles.new_id()
+        environment = _environment(env, name, self._socket, replace_env, session_id)
         shell = not command
         if shell:
             bash = shutil.which("bash", path=environment.get("PATH"))
@@ -213,7 +217,7 @@ class Server:
             argv = [str(a) for a in command or ()]
             _resolve_program(argv, environment.get("PATH"), workdir)
 
-        files = SessionFiles.create(self._state_root)
+        files = SessionFiles.create(self._state_root, session_id)
         meta_created = time.time()
         files.write_meta(
             {
@@ -382,14 +386,18 @@ class Server:
         """Kill every session and the server itself; returns how many sessions."""
         import shutil
 
-        panes = self._panes()
+        every = self._panes()
+        count = len(every)
+        panes = [p for p in every if not p.dead]
+        started = self._runner.descendants(*(p.pid for p in panes))
+        started += self._runner.processes_with_env("TMUXAGENT_SOCKET", self._socket)
         try:
             self._runner.run(["kill-server"])
         except (ServerNotRunning, CommandFailed):
             pass
-        reap(self._runner, [p.pid for p in panes if not p.dead])
+        reap(self._runner, [p.pid for p in panes], sorted(set(started)))
         shutil.rmtree(self._state_root, ignore_errors=True)
-        return len(panes)
+        return count
 
     def attach_command(self, name: str, *, read_only: bool = False) -> list[str]:
         return self.session(name).attach_command(read_only=read_only)

@@ -148,7 +148,8 @@ class SessionInfo(Struct):
         data = self._asdict()
         data["size"] = f"{self.cols}x{self.rows}"
         data["idle"] = round(self.idle, 1)
-        data["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.created))
+        data["created"] = _iso(self.created)
+        data["last_output"] = _iso(self.last_output)
         return data
 
 
@@ -184,6 +185,22 @@ class Capture(Struct):
 
     def __str__(self) -> str:
         return self.text
+
+
+def _iso(when: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(when))
+
+
+def signal_name(number: int | None) -> str | None:
+    """``9`` to ``'SIGKILL'``."""
+    if not number:
+        return None
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
 
 
 def _sleep_until(deadline: float, interval: float) -> None:
@@ -244,19 +261,8 @@ class Session:
     def _live(self) -> Pane:
         pane = self._pane()
         if pane.dead:
-            raise ProgramExited(self.name, pane.exit_status, self._signal_name(pane.signal))
+            raise ProgramExited(self.name, pane.exit_status, signal_name(pane.signal))
         return pane
-
-    @staticmethod
-    def _signal_name(number: int | None) -> str | None:
-        if not number:
-            return None
-        import signal
-
-        try:
-            return signal.Signals(number).name
-        except ValueError:
-            return str(number)
 
     @staticmethod
     def _files(pane: Pane) -> SessionFiles:
@@ -414,7 +420,7 @@ class Session:
         ``max_chars`` the middle is left out, with a note naming the full log.
         """
         if max_chars < 100:
-            raise UsageError("max_chars must be at least 100")
+            raise UsageError(f"the read limit must be at least 100 characters, not {max_chars}")
         from ._output import render_range
 
         pane = self._pane()
@@ -462,6 +468,7 @@ class Session:
         """
         from ._output import OutputWatch
 
+        _check_timeout(timeout)
         regex = compile_pattern(pattern)
         pane = self._pane()
         files = self._files(pane)
@@ -475,7 +482,7 @@ class Session:
                 if match is not None:
                     return match
                 if pane.dead:
-                    raise ProgramExited(self.name, pane.exit_status, self._signal_name(pane.signal))
+                    raise ProgramExited(self.name, pane.exit_status, signal_name(pane.signal))
                 now = time.monotonic()
                 if now >= deadline:
                     raise WaitTimeout(
@@ -497,7 +504,7 @@ class Session:
         """Wait until the screen has not changed for ``seconds``."""
         if seconds <= 0:
             raise UsageError("the idle period must be positive")
-        limit = seconds + 30.0 if timeout is None else timeout
+        limit = seconds + 30.0 if timeout is None else _check_timeout(timeout)
         if limit < seconds:
             raise UsageError(f"timeout ({limit:g}s) is shorter than the idle period ({seconds:g}s)")
         pane = self._live()
@@ -535,7 +542,7 @@ class Session:
 
     def wait_exit(self, *, timeout: float = 30.0) -> int:
         """Wait until the program ends; returns its exit status (-N: signal N)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + _check_timeout(timeout)
         interval = 0.01
         while True:
             pane = self._pane()
@@ -551,24 +558,30 @@ class Session:
 
     # -- the agent shell -------------------------------------------------------
 
+    def _shell_files(self, pane: Pane, verb: str) -> SessionFiles:
+        files = self._files(pane)
+        if not files.meta().get("shell"):
+            raise UsageError(
+                f"session {self.name!r} does not run the tmuxagent shell, so '{verb}' "
+                "cannot tell when a command ends; use send + wait, or start a "
+                "session without COMMAND"
+            )
+        return files
+
     def run(self, command: str, *, timeout: float = 30.0) -> RunResult:
         """Run ``command`` in the agent shell; return its output and exit code.
 
         The session must have been started without a command (the agent shell).
-        On timeout the command keeps running (``keys(...,'C-c')`` stops it).
+        On timeout the command keeps running: :meth:`wait_prompt` waits for it,
+        ``keys('C-c')`` interrupts it.
         """
-        from ._output import OutputWatch, last_prompt_offset
+        from ._output import last_prompt_offset
 
+        _check_timeout(timeout)
         if not command.strip():
             raise UsageError("run needs a command")
         pane = self._live()
-        files = self._files(pane)
-        if not files.meta().get("shell"):
-            raise UsageError(
-                f"session {self.name!r} does not run the tmuxagent shell, so 'run' "
-                "cannot tell when a command ends; use send + wait, or start a "
-                "session without COMMAND"
-            )
+        files = self._shell_files(pane, "run")
         if last_prompt_offset(files, files.mark().offset) is None:
             raise SessionBusy(self.name)
         multiline = "\n" in command.strip("\n")
@@ -577,6 +590,24 @@ class Session:
         mark = files.mark()
         self._type(pane, text, bracketed=multiline)
         self._enter(pane, files, before, len(text))
+        return self._await_prompt(files, mark, pane, timeout, f"{command!r} to finish")
+
+    def wait_prompt(self, *, timeout: float = 30.0) -> RunResult:
+        """Wait until the agent shell's prompt is back after the last input.
+
+        That is: the command typed last (with ``send``, or a ``run`` that
+        timed out) has finished. Returns its output, exit code and directory.
+        """
+        _check_timeout(timeout)
+        pane = self._pane()
+        files = self._shell_files(pane, "wait --prompt")
+        return self._await_prompt(files, files.mark(), pane, timeout, "the shell prompt")
+
+    def _await_prompt(
+        self, files: SessionFiles, mark: Mark, pane: Pane, timeout: float, what: str
+    ) -> RunResult:
+        from ._output import OutputWatch
+
         deadline = time.monotonic() + timeout
         with OutputWatch(files, mark, pane.cols, pane.rows) as watch:
             next_check = time.monotonic() + 0.2
@@ -586,17 +617,16 @@ class Session:
                     prompt = watch.prompts[0]
                     return RunResult(prompt.output, prompt.exit_code, prompt.cwd)
                 now = time.monotonic()
-                if now >= next_check:
+                if now >= next_check or pane.dead:
                     pane = self._check_alive(watch)
                     if pane.dead and not watch.prompts:
-                        raise ProgramExited(
-                            self.name, pane.exit_status, self._signal_name(pane.signal)
-                        )
+                        raise ProgramExited(self.name, pane.exit_status, signal_name(pane.signal))
                     next_check = now + 0.2
                 if now >= deadline:
+                    name = shell_quote(self.name)
                     raise WaitTimeout(
-                        f"{command!r} to finish (it keeps running; "
-                        f"'tmuxagent keys {self.name} C-c' interrupts it)",
+                        f"{what} (it keeps running: 'tmuxagent wait {name} --prompt' "
+                        f"waits for it, 'tmuxagent keys {name} C-c' interrupts it)",
                         timeout,
                         self._screen_tail(),
                     )
@@ -642,8 +672,9 @@ class Session:
 
         files = self._files(self._pane())
         if _record.recording_info(files) is None:
+            name = shell_quote(self.name)
             raise SessionError(
-                f"session {self.name!r} is not recorded; 'tmuxagent record {self.name}' "
+                f"session {self.name!r} is not recorded; 'tmuxagent record {name}' "
                 "starts recording it (or start sessions with --record)"
             )
         return _record.write_cast(files, self.name, out)
@@ -667,16 +698,22 @@ class Session:
         return self.server._info(self._pane())
 
     def kill(self) -> None:
-        """End the program (and whatever it started) and forget the session."""
+        """End the program, and whatever it started, and forget the session.
+
+        Processes that detached completely (double-forked daemons, whose
+        parent is no longer in the pane) are out of reach, as in a terminal.
+        """
         pane = self._pane()
         runner = self.server._runner
+        files = self._files(pane)
+        started = [] if pane.dead else runner.descendants(pane.pid)
+        started += runner.processes_with_env("TMUXAGENT_SESSION_ID", files.session_id)
         try:
             runner.run(["kill-session", "-t", self._target])
         except (CommandFailed, ServerNotRunning):
             pass  # it ended on its own meanwhile
-        if not pane.dead:
-            reap(runner, [pane.pid])
-        self._files(pane).remove()
+        reap(runner, [] if pane.dead else [pane.pid], sorted(set(started)))
+        files.remove()
 
     def attach_command(self, *, read_only: bool = False) -> list[str]:
         """The command a human runs to watch (and take over) this session."""
@@ -722,6 +759,19 @@ def settle_status(runner: Runner, pane: Pane) -> Pane:
     return pane
 
 
+def _check_timeout(timeout: float) -> float:
+    if not timeout >= 0:  # also refuses NaN
+        raise UsageError(f"the timeout must be 0 or more seconds, not {timeout:g}")
+    return timeout
+
+
+def shell_quote(word: str) -> str:
+    """``word`` as it must be typed in a shell (for commands shown in messages)."""
+    import shlex
+
+    return shlex.quote(word)
+
+
 def compile_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
     import re
 
@@ -740,26 +790,37 @@ def pipe_command(files: SessionFiles) -> str:
     return format_escape(f"exec cat >> {shlex.quote(files.log)}")
 
 
-def reap(runner: Runner, pids: list[int], grace: float = 1.0) -> None:
-    """Make sure the process groups of killed panes are gone.
+def reap(runner: Runner, panes: list[int], started: list[int], grace: float = 1.0) -> None:
+    """Make sure killed panes leave nothing running.
 
-    tmux hangs up the pane's terminal, which ends almost every program; a
-    program that ignores SIGHUP gets SIGTERM, and SIGKILL if that fails too.
+    ``panes`` are the panes' process ids (each leads its process group),
+    ``started`` what they had started, found before the kill (some programs
+    leave the group with ``setsid``). tmux hangs up the pane's terminal, which
+    ends almost every program; whatever survives gets SIGTERM, then SIGKILL.
     """
     import signal
 
-    def survivors(candidates: list[int], limit: float) -> list[int]:
+    def alive(target: tuple[bool, int]) -> bool:
+        group, pid = target
+        return runner.group_alive(pid) if group else runner.process_alive(pid)
+
+    def survivors(candidates: list[tuple[bool, int]], limit: float) -> list[tuple[bool, int]]:
         deadline = time.monotonic() + limit
         while True:
-            candidates = [pid for pid in candidates if runner.group_alive(pid)]
+            candidates = [target for target in candidates if alive(target)]
             if not candidates or time.monotonic() >= deadline:
                 return candidates
             time.sleep(0.02)
 
-    pending = survivors(pids, grace / 2)
+    pending = survivors(
+        [(True, pid) for pid in panes] + [(False, pid) for pid in started], grace / 2
+    )
     for sig in (signal.SIGTERM, signal.SIGKILL):
         if not pending:
             return
-        for pid in pending:
-            runner.signal_group(pid, sig)
+        for group, pid in pending:
+            if group:
+                runner.signal_group(pid, sig)
+            else:
+                runner.signal_process(pid, sig)
         pending = survivors(pending, grace / 2)

@@ -10,6 +10,7 @@ their screen changed. Only the public ``tmuxagent`` API is used.
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -38,9 +39,14 @@ PREVIEW_WIDTH = 48  # a preview column is at least this wide
 
 
 def describe(info: SessionInfo, now: float) -> str:
-    """running / idle 12s / exited 3 / killed (9)."""
+    """running / idle 12s / exited 3 / killed (SIGKILL)."""
     if not info.alive:
-        return f"killed ({info.signal})" if info.signal else f"exited {info.exit_status}"
+        if info.signal:
+            try:
+                return f"killed ({signal.Signals(info.signal).name})"
+            except ValueError:
+                return f"killed ({info.signal})"
+        return f"exited {info.exit_status}"
     idle = now - info.last_output
     return f"idle {format_age(idle)}" if idle >= 5 else "running"
 

@@ -10,5 +10,5 @@ for py in python3 python; do
         exec "$py" -m tmuxagent "$@"
     fi
 done
-echo "tmuxagent: not installed; run: pip install tmuxagent (needs tmux 3.2+ and Python 3.11+)" >&2
+echo "tmuxagent: not installed: in a tmuxagent checkout run ./setup.sh and put its .venv/bin on PATH, or 'pip install /path/to/tmuxagent' (needs tmux 3.2+, Python 3.11+)" >&2
 exit 4

@@ -4,7 +4,7 @@
 # Usage: wait-idle.sh NAME [SECONDS] [TIMEOUT_SECONDS]
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [ $# -lt 1 ]; then
+if [ $# -lt 1 ] || [ $# -gt 3 ]; then
     echo "usage: wait-idle.sh NAME [SECONDS] [TIMEOUT_SECONDS]" >&2
     exit 2
 fi
