@@ -83,20 +83,42 @@ def test_name_encoding_round_trip(name: str) -> None:
     assert decode_name(encoded) == name
 
 
-@pytest.mark.parametrize(
-    ("key", "tmux"),
-    [("Enter", "Enter"), ("enter", "Enter"), ("C-c", "C-c"), ("c-C", "C-c"), ("^C", "C-c"),
-     ("M-x", "M-x"), ("S-Tab", "S-Tab"), ("C-M-Left", "C-M-Left"), ("PgUp", "PgUp"),
-     ("F12", "F12"), ("y", "y"), (";", ";"), ("BSpace", "BSpace"), ("KP5", "KP5")],
-)  # fmt: skip
-def test_valid_keys(key: str, tmux: str) -> None:
-    assert validate_key(key) == tmux
+ACCEPTED = {
+    "Enter": b"\r", "enter": b"\r", "C-c": b"\x03", "c-C": b"\x03", "^C": b"\x03",
+    "M-x": b"\x1bx", "M-X": b"\x1bX", "BTab": b"\x1b[Z", "S-Up": b"\x1b[1;2A",
+    "C-Up": b"\x1b[1;5A", "C-M-Left": b"\x1b[1;7D", "S-F5": b"\x1b[15;2~", "PgUp": b"\x1b[5~",
+    "F12": b"\x1b[24~", "y": b"y", ";": b";", "BSpace": b"\x7f", "KP5": b"5",
+    "C-Space": b"\x00", "C-@": b"\x00", "C-[": b"\x1b", "C-?": b"\x7f", "M-Enter": b"\x1b\r",
+    "S-Delete": b"\x1b[3;2~", "M-;": b"\x1b;", "Escape": b"\x1b", "M-BTab": b"\x1b\x1b[Z",
+}  # fmt: skip
+REFUSED = ["Entr", "F13", "C-", "hello", "", "C-Nope", "Enter Enter", "S-Tab", "S-a",
+           "S-Enter", "C-Enter", "C-Tab", "C-1", "C-;", "C-~", "M-S-Tab", "S-KP5",
+           "C-BSpace", "C-Escape"]  # fmt: skip
 
 
-@pytest.mark.parametrize("key", ["Entr", "F13", "C-", "hello", "", "C-Nope", "Enter Enter"])
+def test_every_accepted_key_reaches_the_program(ta: tmuxagent.Server, tmp_path: Path) -> None:
+    """What validate_key lets through, tmux sends as that key (not as text, not nothing)."""
+    out = tmp_path / "keys.bin"
+    for key, expected in ACCEPTED.items():
+        session = ta.start("raw", prog("raw_reader.py", str(out)))
+        session.wait_text("ready")
+        session.keys(key)
+        session.keys("C-]")
+        session.wait_text("GOT")
+        assert out.read_bytes() == expected, key
+        session.kill()
+
+
+@pytest.mark.parametrize("key", REFUSED)
 def test_invalid_keys(key: str) -> None:
     with pytest.raises(tmuxagent.UsageError):
         validate_key(key)
+
+
+def test_keys_must_be_strings(ta: tmuxagent.Server) -> None:
+    ta.start("any", ["sleep", "30"])
+    with pytest.raises(tmuxagent.UsageError, match="a key is a string"):
+        ta.session("any").keys(["Enter"])  # type: ignore[arg-type]
 
 
 def test_public_api() -> None:
@@ -144,4 +166,11 @@ def test_negative_timeouts_are_refused(ta: tmuxagent.Server, cli: CLI) -> None:
                  ["wait", "sh", "--exit", "--timeout", "-5"]):  # fmt: skip
         proc = cli(*args)
         assert proc.returncode == 2, (args, proc.stderr)
-        assert "timeout must be 0 or more" in proc.stderr
+        assert "--timeout wants a number from 0 up" in proc.stderr
+    for value in ("nan", "inf"):
+        assert cli("wait", "sh", "--idle", value).returncode == 2
+        assert cli("--tmux-timeout", value, "list").returncode == 2
+    with pytest.raises(tmuxagent.UsageError, match="timeout must be"):
+        ta.session("sh").wait_text("x", timeout=-1)
+    with pytest.raises(tmuxagent.UsageError, match="idle period"):
+        ta.session("sh").wait_idle(float("nan"))

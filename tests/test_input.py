@@ -85,7 +85,7 @@ def test_keys(ta: tmuxagent.Server, tmp_path: Path) -> None:
 
 def test_bad_key_sends_nothing(ta: tmuxagent.Server, tmp_path: Path, cli: CLI) -> None:
     session, out = raw_session(ta, tmp_path)
-    with pytest.raises(tmuxagent.UsageError, match="unknown key name 'Entr'"):
+    with pytest.raises(tmuxagent.UsageError, match="cannot send 'Entr'"):
         session.keys("a", "Entr")
     proc = cli("keys", "raw", "b", "NotAKey")
     assert proc.returncode == 2
@@ -159,3 +159,25 @@ def test_send_to_exited_program(ta: tmuxagent.Server, cli: CLI) -> None:
     proc = cli("send", "gone", "hello")
     assert proc.returncode == 3
     assert "has exited (exit status 3)" in proc.stderr
+
+
+def test_enter_retry_can_be_turned_off(ta: tmuxagent.Server, cli: CLI) -> None:
+    """A program that echoes text but stays silent on Enter gets it once with --no-retry."""
+    code = (
+        "import os, sys, tty\n"
+        "tty.setraw(0)\n"
+        "print('ready', end='\\r\\n', flush=True)\n"
+        "seen = b''\n"
+        "while b'\\x1d' not in seen:\n"
+        "    chunk = os.read(0, 100)\n"
+        "    seen += chunk\n"
+        "    if chunk != b'\\r':\n"
+        "        os.write(1, chunk.replace(b'\\x1d', b''))\n"
+        "print('\\r\\nGOT', repr(seen), flush=True)\n"
+    )
+    silent = ta.start("silent", ["python3", "-c", code])
+    silent.wait_text("ready")
+    cli.ok("send", "silent", "--enter", "--no-retry", "submit this")
+    silent.keys("C-]")
+    silent.wait_text("GOT")
+    assert "b'submit this\\r\\x1d'" in silent.capture().text

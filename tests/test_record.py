@@ -136,3 +136,20 @@ def test_read_while_writing(ta: tmuxagent.Server, chunk: int) -> None:
     while "DONE" not in collected:
         collected += session.read()
     assert collected.split("\n")[:2000] == [str(i) for i in range(2000)]
+
+
+def test_record_restart(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
+    session = ta.start("again", ["sh", "-c", "while true; do echo tick; sleep 0.1; done"])
+    root = session.files.root
+    cli.ok("record", "again")
+    cli.ok("record", "again", "--stop")
+    cli.ok("record", "again")  # at once: the first watcher must not carry on
+
+    wait_until(lambda: len([p for p in os.listdir(root) if p.startswith("timing-")]) == 2)
+    session.wait_text("tick")
+    cast = tmp_path / "again.cast"
+    cli.ok("record", "again", "--cast", str(cast))
+    _, events = read_cast(cast)
+    times = [e[0] for e in events]
+    assert times == sorted(times) and times[-1] < 5
+    assert cli("record", "again", "--cast", str(cast), "--stop").returncode == 2

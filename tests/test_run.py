@@ -85,3 +85,24 @@ def test_wait_prompt_after_a_long_command(shell: tmuxagent.Session, cli: CLI) ->
 
 def test_wait_prompt_needs_agent_shell(repl: tmuxagent.Session, cli: CLI) -> None:
     assert cli("wait", "repl", "--prompt").returncode == 2
+
+
+def test_run_with_a_tab(shell: tmuxagent.Session, tmp_path) -> None:
+    (tmp_path / "api_big.py").touch()
+    (tmp_path / "api_huge.py").touch()
+    shell.run(f"cd {tmp_path}")
+    output = shell.run("printf '%s|' \"a\tb\" api_b").output  # no completion of api_b
+    assert output.split() == ["a", "b|api_b|"]  # the tab, as the terminal shows it
+
+
+def test_programs_get_tmux_terminal(ta: tmuxagent.Server) -> None:
+    import os
+
+    os.environ["COLUMNS"] = "50"  # a caller's stale idea of its own terminal
+    try:
+        shell = ta.start("term", env={"TERM": "dumb"})
+    finally:
+        del os.environ["COLUMNS"]
+    assert shell.run("echo $TERM; tput cols; echo ${TMUX:+in-tmux}").output == (
+        "tmux-256color\n120\nin-tmux"
+    )

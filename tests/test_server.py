@@ -253,3 +253,46 @@ def test_kill_reaches_what_left_the_process_group(ta: tmuxagent.Server, tmp_path
     assert _running(pid)
     ta.session("kids").kill()
     wait_until(lambda: not _running(pid), what="the daemon to end")
+
+
+def test_odd_inputs_give_one_line(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
+    assert cli("start", "x", "--size", "1²0x40", "--", "true").returncode == 2
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    proc = subprocess.run(  # started from a directory that was deleted meanwhile
+        ["sh", "-c", 'cd "$1" && rmdir "$1" && exec "$2" -m tmuxagent -S "$3" start x -- true',
+         "sh", str(gone), sys.executable, str(ta.socket_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "--cwd" in proc.stderr
+    session = ta.start("lost", ["sleep", "30"])
+    import shutil
+
+    shutil.rmtree(session.files.root)
+    proc = cli("send", "lost", "x")
+    assert proc.returncode == 3 and "files of session 'lost' are gone" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    with pytest.raises(tmuxagent.UsageError, match="list of words"):
+        ta.start("str", "sleep 5")  # type: ignore[arg-type]
+
+
+def test_socket_path_with_percent(tmp_path: Path) -> None:
+    odd = tmp_path / "p%sct"
+    server = tmuxagent.Server(odd / "s.sock")
+    try:
+        session = server.start("pct", ["sh", "-c", "echo hello; exec sleep 30"])
+        session.wait_text("^hello$", timeout=10)
+    finally:
+        server.kill_all()
+
+
+def test_kill_all_on_a_hung_server(ta: tmuxagent.Server, cli: CLI) -> None:
+    import signal
+
+    session = ta.start("frozen", ["sleep", "300"])
+    pane = session._pane()
+    os.kill(pane.server_pid, signal.SIGSTOP)
+    proc = cli("--tmux-timeout", "0.5", "kill", "--all", timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    wait_until(lambda: not _running(pane.server_pid), what="the hung server to go")
+    wait_until(lambda: not _running(pane.pid), what="its program to go")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
 import tmuxagent
+from tests.conftest import wait_until
 from tmuxagent._output import EchoFilter
 from tmuxagent._term import Terminal, render
 
@@ -83,7 +85,7 @@ def test_clear_screen_keeps_history() -> None:
 def test_scroll_region_and_insert_delete_lines() -> None:
     term = feed(b"\x1b[Ha\r\nb\r\nc\r\nd\r\ne\x1b[2;4r\x1b[4;1H\r\nX", cols=10, rows=5)
     assert term.lines() == ["a", "c", "d", "X", "e"]
-    assert term.history == []  # a region scroll does not feed history
+    assert term.history == ["b"]  # as in tmux, what leaves a region goes to history
     term = feed(b"\x1b[Ha\r\nb\r\nc\x1b[2;1H\x1b[L", cols=10, rows=5)
     assert term.lines() == ["a", "", "b", "c"]
     term = feed(b"\x1b[Ha\r\nb\r\nc\x1b[1;1H\x1b[M", cols=10, rows=5)
@@ -156,9 +158,10 @@ def test_echo_filter() -> None:
     assert short.apply(["Continue? [y/n] yes", "ok"]) == ["Continue? [y/n] yes", "ok"]
 
 
-def compare_with_tmux(session: tmuxagent.Session) -> None:
+def compare_with_tmux(session: tmuxagent.Session, cols: int = 80, rows: int = 24) -> None:
     """Our rendering of the whole log equals tmux's own screen + scrollback."""
-    ours = [ln.rstrip() for ln in render(session.log_path.read_bytes(), 80, 24).split("\n")]
+    log = session.log_path.read_bytes()
+    ours = [ln.rstrip() for ln in render(log, cols, rows).split("\n")]
     while ours and not ours[-1]:
         ours.pop()
     theirs = session.capture(history=True).lines
@@ -197,3 +200,27 @@ def test_consecutive_renders_join_like_one() -> None:
         second = Terminal(20, 5, x=first.x, y=first.y, continues_line=mid_line)
         second.feed(data[cut:])
         assert text + second.text() == whole, cut
+
+
+TRICKY_OUTPUT = [
+    b"a\tb\tc\td\te\tf\tg\th\ti\tj\tk\r\n",
+    b"x" * 18 + b"AB\tTAIL\r\n",
+    b"abc\x1b[2000000000@def\r\n",
+    b"x\x1b[2000000000b\r\n",
+    "wide 日本語日本語日本語日本語\r\n".encode(),
+    b"12345\x1b[3D\x1b[1P\x1b[2X!\r\n",
+    b"tail\x1b[999C!\r\n",
+    b"\x1b[2;4r\x1b[4;1Hone\r\ntwo\r\nthree\x1b[r\x1b[5;1H",
+]
+
+
+@pytest.mark.parametrize("data", TRICKY_OUTPUT)
+def test_agrees_with_tmux_on_tricky_output(
+    ta: tmuxagent.Server, tmp_path: Path, data: bytes
+) -> None:
+    out = tmp_path / "out.bin"
+    out.write_bytes(data)
+    session = ta.start("tricky", ["sh", "-c", f"cat {out}; exec sleep 300"], size="20x5")
+    session.wait_text(".", timeout=10)
+    wait_until(lambda: session.log_path.stat().st_size >= len(data), what="all the output")
+    compare_with_tmux(session, cols=20, rows=5)

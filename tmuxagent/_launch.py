@@ -22,9 +22,16 @@ def main() -> None:
         spec = json.load(f)
     os.unlink(path)  # it holds the environment: do not leave it lying around
     argv = spec["argv"]
+    env = spec["env"]
+    # The terminal is tmux's, whatever the caller's was; its size is the pane's.
+    for name in ("TERM", "TMUX", "TMUX_PANE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
     try:
         os.chdir(spec["cwd"])
-        os.execvpe(argv[0], argv, spec["env"])
+        os.execvpe(argv[0], argv, env)
     except OSError as exc:
         sys.stderr.write(f"tmuxagent: cannot run {argv[0]!r}: {exc.strerror}\n")
         sys.exit(127)

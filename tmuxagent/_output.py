@@ -62,10 +62,11 @@ class EchoFilter:
 
     @staticmethod
     def _is_echo(expected: str, line: str) -> bool:
-        want = expected.strip()
+        # Whitespace compared loosely: a typed tab is echoed as spaces.
+        want = " ".join(expected.split())
         if not want:
             return len(line.strip()) <= 4  # an empty line, or a bare prompt
-        return line.rstrip().endswith(want)  # after a prompt, if any
+        return " ".join(line.split()).endswith(want)  # after a prompt, if any
 
     def _resolve(self, lines: list[str]) -> int:
         """Count leading echo lines; sets :attr:`skip` once that is certain."""
@@ -78,7 +79,7 @@ class EchoFilter:
             if self._is_echo(expected, line):
                 i += 1
                 continue
-            if last and expected.strip().startswith(line.strip()):
+            if last and " ".join(expected.split()).startswith(" ".join(line.split())):
                 return i + 1  # the echo is still being drawn
             self._floating = [e.strip() for e in self._expected[k:] if len(e.strip()) >= 3]
             self.skip = i
@@ -106,7 +107,9 @@ class OutputWatch:
         self._file: IO[bytes] = open(files.log, "rb")  # noqa: SIM115 - closed in close()
         self._file.seek(mark.offset)
         self.offset = mark.offset
-        self.term = Terminal(cols, rows, x=mark.x, y=mark.y, on_osc=self._osc)
+        self.term = Terminal(
+            cols, rows, x=mark.x, y=mark.y, fresh=mark.offset == 0, on_osc=self._osc
+        )
         self.echo = EchoFilter(mark.text)
         self.prompts: list[Prompt] = []
         self._searched = 0  # history lines already searched without a match
@@ -203,7 +206,7 @@ def render_range(
     size = end - start
     budget = max(4 * max_chars, 1 << 20)
     if size <= budget:
-        term = Terminal(cols, rows, x=x, y=y, continues_line=mid_line)
+        term = Terminal(cols, rows, x=x, y=y, continues_line=mid_line, fresh=start == 0)
         term.feed(files.read_log(start, end))
         text = term.text()
         consumed = size - term.pending
@@ -214,7 +217,7 @@ def render_range(
         head, tail = text[: max_chars // 2], text[-(max_chars // 2) :]
     else:
         half = budget // 2
-        head_term = Terminal(cols, rows, x=x, y=y, continues_line=mid_line)
+        head_term = Terminal(cols, rows, x=x, y=y, continues_line=mid_line, fresh=start == 0)
         head_term.feed(files.read_log(start, start + half))
         tail_term = Terminal(cols, rows)
         tail_term.feed(files.read_log(end - half, end))

@@ -8,8 +8,9 @@ recording can start and stop at any moment without a gap or a reordering.
 A recording started mid-session also keeps the screen as it was then, so a
 replay starts from what a person would have seen.
 
-``python -I -S _record.py STATE_DIR SERVER_PID`` is the watcher; it stops when
-the session's state directory goes, when ``recording.stop`` appears, or when
+``python -I -S _record.py STATE_DIR ID SERVER_PID`` is the watcher; it stops
+when the session's state directory goes, when its recording is stopped or
+replaced by a newer one (each has an id, and its own timing file), or when
 the tmux server is gone.
 """
 
@@ -57,11 +58,22 @@ def begin(
         os.unlink(os.path.join(files.root, STOP))
     except FileNotFoundError:
         pass
-    header = {"started": started, "offset": offset, "cols": cols, "rows": rows, "screen": screen}
-    with open(os.path.join(files.root, HEADER), "w", encoding="utf-8") as f:
+    recording = os.urandom(4).hex()
+    header = {
+        "id": recording,
+        "started": started,
+        "offset": offset,
+        "cols": cols,
+        "rows": rows,
+        "screen": screen,
+    }
+    tmp = os.path.join(files.root, HEADER + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
         json.dump(header, f)
-    open(files.timing, "w").close()
-    watcher = shlex.join([sys.executable, "-I", "-S", os.path.abspath(__file__), files.root])
+    os.replace(tmp, os.path.join(files.root, HEADER))  # an older watcher sees it and ends
+    watcher = shlex.join(
+        [sys.executable, "-I", "-S", os.path.abspath(__file__), files.root, recording]
+    )
     # tmux fills in #{pid}, its own pid: the watcher ends when the server does.
     return ["run-shell", "-b", f"exec {format_escape(watcher)} #{{pid}} >/dev/null 2>&1"]
 
@@ -107,7 +119,8 @@ def write_cast(files: SessionFiles, title: str, out: TextIO) -> int:
     stopped = _stop_offset(files)
     end = stopped if stopped is not None else files.log_size()
     last = 0.0
-    with open(files.log, "rb") as log, open(files.timing, encoding="ascii") as timing:
+    timing_path = _timing_path(files.root, str(info.get("id", "")))
+    with open(files.log, "rb") as log, open(timing_path, encoding="ascii") as timing:
         log.seek(position)
         for line in timing:
             try:
@@ -129,6 +142,18 @@ def write_cast(files: SessionFiles, title: str, out: TextIO) -> int:
     return events
 
 
+def _timing_path(root: str, recording: str) -> str:
+    return os.path.join(root, f"timing-{recording}")
+
+
+def _current(root: str) -> str | None:
+    try:
+        with open(os.path.join(root, HEADER), encoding="utf-8") as f:
+            return str(json.load(f).get("id"))
+    except (OSError, ValueError):
+        return None
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -139,7 +164,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def watch(root: str, server_pid: int) -> None:
+def watch(root: str, recording: str, server_pid: int) -> None:
     """Note the log's size each time it grows, until told to stop."""
     with open(os.path.join(root, HEADER), encoding="utf-8") as f:
         started = float(json.load(f)["started"])
@@ -147,7 +172,7 @@ def watch(root: str, server_pid: int) -> None:
     stop_flag = os.path.join(root, STOP)
     size = -1
     next_check = 0.0
-    with open(os.path.join(root, "timing"), "a", encoding="ascii") as timing:
+    with open(_timing_path(root, recording), "a", encoding="ascii") as timing:
         while True:
             try:
                 now_size = os.stat(log).st_size
@@ -159,11 +184,12 @@ def watch(root: str, server_pid: int) -> None:
                 timing.flush()
             now = time.monotonic()
             if now >= next_check:
-                if os.path.exists(stop_flag) or not _alive(server_pid):
+                stopped = os.path.exists(stop_flag) or _current(root) != recording
+                if stopped or not _alive(server_pid):
                     return
                 next_check = now + 0.5
             time.sleep(_POLL)
 
 
 if __name__ == "__main__":
-    watch(sys.argv[1], int(sys.argv[2]))
+    watch(sys.argv[1], sys.argv[2], int(sys.argv[3]))

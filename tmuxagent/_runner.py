@@ -219,7 +219,19 @@ class Runner:
 
         if os.path.exists(self.socket_path):
             return False
+        for pid in self.server_pids():
+            self.signal_process(pid, signal.SIGUSR1)
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                if os.path.exists(self.socket_path):
+                    return True
+                time.sleep(0.01)
+        return False
+
+    def server_pids(self) -> list[int]:
+        """The tmux server process(es) started on this socket (by its command line)."""
         wanted = os.fsencode(self.socket_path)
+        found = []
         for pid in _pids():
             if pid == os.getpid():
                 continue
@@ -229,17 +241,11 @@ class Runner:
                         continue
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     argv = f.read().split(b"\0")
-                if wanted not in argv or os.stat(f"/proc/{pid}").st_uid != os.getuid():
-                    continue
+                if wanted in argv and os.stat(f"/proc/{pid}").st_uid == os.getuid():
+                    found.append(pid)
             except OSError:
                 continue
-            self.signal_process(pid, signal.SIGUSR1)
-            deadline = time.monotonic() + 2.0
-            while time.monotonic() < deadline:
-                if os.path.exists(self.socket_path):
-                    return True
-                time.sleep(0.01)
-        return False
+        return found
 
     def signal_group(self, pgid: int, sig: int) -> None:
         """Send ``sig`` to a process group on the host that runs tmux."""

@@ -3,8 +3,9 @@
 ``output.log``
     Every byte the program wrote, from its first one, appended by tmux's
     ``pipe-pane``. The lossless record behind ``read``, waits and ``run``.
-``timing``
-    For recorded sessions: ``seconds offset`` lines, one per chunk of output.
+``recording.json``, ``timing-ID``
+    For recorded sessions: the recording's start, and ``seconds offset`` lines
+    noted as the log grows (see ``_record.py``).
 ``meta.json``
     Name, command and creation time, written once by ``start``.
 ``input``
@@ -110,7 +111,6 @@ class SessionFiles:
     def __init__(self, root: str) -> None:
         self.root = root
         self.log = os.path.join(root, "output.log")
-        self.timing = os.path.join(root, "timing")
         self.meta_path = os.path.join(root, "meta.json")
         self.mark_path = os.path.join(root, "input")
         self.cursor_path = os.path.join(root, "read")

@@ -76,8 +76,10 @@ class Terminal:
 
     ``cols``/``rows`` are the pane's size; ``x``/``y`` where the cursor was
     when the stream starts, and ``continues_line`` says that the text before
-    (shown elsewhere) ended in that line. ``on_osc`` is called with the body
-    of each OSC sequence (``ESC ] body BEL``), at its place in the stream.
+    (shown elsewhere) ended in that line. ``fresh`` means the stream is the
+    program's output from its very start: the screen is blank, not unknown.
+    ``on_osc`` is called with the body of each OSC sequence (``ESC ] body
+    BEL``), at its place in the stream.
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class Terminal:
         x: int = 0,
         y: int = 0,
         continues_line: bool = False,
+        fresh: bool = False,
         on_osc: Callable[[bytes], None] | None = None,
     ) -> None:
         self.cols = max(2, cols)
@@ -95,7 +98,8 @@ class Terminal:
         self.on_osc = on_osc
         self.history: list[str] = []
         self._partial = ""  # wrapped rows that scrolled off, awaiting their line's end
-        self._grid = [[_UNKNOWN] * self.cols for _ in range(self.rows)]
+        blank = " " if fresh else _UNKNOWN
+        self._grid = [[blank] * self.cols for _ in range(self.rows)]
         self._wrapped = [False] * self.rows
         self.x = min(max(0, x), self.cols - 1)
         self.y = min(max(0, y), self.rows - 1)
@@ -314,10 +318,12 @@ class Terminal:
     def _scroll_up(self, n: int, *, emit: bool = True) -> None:
         top, bottom = self._top, self._bottom
         n = min(n, bottom - top + 1)
-        emit = emit and top == 0 and bottom == self.rows - 1 and self._main is None
+        # Like tmux, a line scrolled out of any region of the main screen goes
+        # to history (apt and friends scroll a region above a progress bar).
+        emit = emit and self._main is None
         for _ in range(n):
-            if emit and any(c != _UNKNOWN for c in self._grid[0]):
-                self._emit(0)
+            if emit and any(c != _UNKNOWN for c in self._grid[top]):
+                self._emit(top)
             del self._grid[top]
             del self._wrapped[top]
             self._grid.insert(bottom, self._blank())
@@ -348,7 +354,7 @@ class Terminal:
             self._index()
         elif byte == 0x08:  # BS
             self._move(x=self.x - 1)
-        elif byte == 0x09:  # HT
+        elif byte == 0x09 and not self._pending_wrap:  # HT (at the last column: stay)
             self._move(x=(self.x // 8 + 1) * 8)
 
     def _erase(self, row: int, start: int, end: int) -> None:
@@ -407,7 +413,8 @@ class Terminal:
         except ValueError:
             return
         a = args[0] if args else 0
-        n = a or 1
+        # Counts beyond the screen mean "all of it" (and must not allocate more).
+        n = min(a or 1, self.cols * self.rows)
         x, y = self.x, self.y
         if final == "m":
             return
@@ -468,8 +475,8 @@ class Terminal:
             if 0 <= top < bottom < self.rows:
                 self._top, self._bottom = top, bottom
                 self._move(x=0, y=0)
-        elif final == "b":
-            self._print(self._last * min(n, 65536))
+        elif final == "b":  # repeat: tmux stops at the end of the line
+            self._print(self._last * min(n, self.cols - x))
         elif final == "s":
             self._saved = (x, y)
         elif final == "u":
@@ -540,6 +547,6 @@ def _grid_lines(
 
 def render(data: bytes, cols: int = 80, rows: int = 24) -> str:
     """The text a terminal of that size shows for ``data`` (with scrollback)."""
-    term = Terminal(cols, rows)
+    term = Terminal(cols, rows, fresh=True)
     term.feed(data)
     return term.text()

@@ -122,9 +122,12 @@ def _convert(verb: str, opt: Opt, value: str) -> Any:
     if opt.kind in ("str", "list"):
         return value
     try:
-        return int(value) if opt.kind == "int" else float(value)
+        number = int(value) if opt.kind == "int" else float(value)
     except ValueError:
         raise _fail(verb, f"{opt.name} wants a number, not {value!r}") from None
+    if not 0 <= number < 1e9:  # also refuses nan and inf
+        raise _fail(verb, f"{opt.name} wants a number from 0 up, not {value!r}")
+    return number
 
 
 def _looks_like_number(token: str) -> bool:
@@ -306,14 +309,14 @@ def cmd_start(args: Args) -> int:
 
 def cmd_send(args: Args) -> int:
     text = " ".join(args.text)
-    longest = max(len(line.encode()) for line in text.split("\n"))
+    longest = max(len(line.encode("utf-8", "surrogateescape")) for line in text.split("\n"))
     if longest > _CANON_LIMIT:
         sys.stderr.write(
             f"{PROG}: warning: a line of {longest} bytes; programs that read whole lines "
             f"from the terminal (cat, read, input()) get only {_CANON_LIMIT} of them: "
             "send a file's path instead, or split the line\n"
         )
-    _server(args).session(args.name).send(text, enter=args.enter)
+    _server(args).session(args.name).send(text, enter=args.enter, retry_enter=not args.no_retry)
     return 0
 
 
@@ -333,7 +336,7 @@ def cmd_paste(args: Args) -> int:
     except OSError as exc:
         raise UsageError(f"cannot read {source!r}: {exc.strerror}") from None
     text = data.decode("utf-8", "surrogateescape")
-    _server(args).session(args.name).paste(text, enter=args.enter)
+    _server(args).session(args.name).paste(text, enter=args.enter, retry_enter=not args.no_retry)
     return 0
 
 
@@ -487,6 +490,8 @@ def cmd_attach(args: Args) -> int:
 
 def cmd_record(args: Args) -> int:
     session = _server(args).session(args.name)
+    if args.stop and args.cast:
+        raise UsageError("give --cast FILE or --stop, not both")
     if args.stop:
         session.stop_recording()
     elif args.cast == "-":
@@ -532,6 +537,7 @@ def cmd_skill(args: Args) -> int:
 
 NAME = ("name", "NAME", 1)
 JSON = Opt("--json", "flag", "print JSON")
+NO_RETRY = Opt("--no-retry", "flag", "press Enter once, even if the program seems to ignore it")
 
 VERBS = {
     v.name: v
@@ -547,13 +553,13 @@ VERBS = {
              "[-- COMMAND [ARG...]]"),
         Verb("send", cmd_send, "type TEXT exactly (then Enter with --enter)",
              [NAME, ("text", "TEXT", "+")],
-             [Opt("--enter", "flag", "press Enter after the text")],
-             "NAME [--enter] [--] TEXT"),
+             [Opt("--enter", "flag", "press Enter after the text"), NO_RETRY],
+             "NAME [--enter [--no-retry]] [--] TEXT"),
         Verb("keys", cmd_keys, "press named keys: Enter Escape Tab BSpace C-c M-x Up F5 ...",
              [NAME, ("keys", "KEY", "+")]),
         Verb("paste", cmd_paste, "paste a file (or stdin) as one bracketed paste",
              [NAME, ("file", "FILE|-", "?")],
-             [Opt("--enter", "flag", "press Enter after the paste")]),
+             [Opt("--enter", "flag", "press Enter after the paste"), NO_RETRY]),
         Verb("capture", cmd_capture, "print the screen, optionally with scrollback",
              [NAME],
              [Opt("--lines", "int", "the last N lines, scrollback included", "N"),
@@ -627,6 +633,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the machine, not tmuxagent: a full disk, a vanished directory
+        sys.stderr.write(f"{PROG}: {exc}\n")
+        return 4
 
 
 if __name__ == "__main__":

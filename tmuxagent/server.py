@@ -7,10 +7,11 @@ import sys
 import time
 
 from ._names import decode_name, encode_name, session_target, validate_name
-from ._runner import CommandFailed, Runner, ServerNotRunning
+from ._runner import CommandFailed, Runner, ServerNotRunning, format_escape
 from ._state import Mark, SessionFiles, secure_dir
 from .errors import SessionExists, TmuxError, UsageError, WaitTimeout
 from .session import (
+    HISTORY_LINES,
     PANE_FORMAT,
     Capture,
     Pane,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     import libtmux
 
 DEFAULT_SIZE = (120, 40)
-HISTORY_LIMIT = 50_000
+HISTORY_LIMIT = HISTORY_LINES
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 AGENT_BASHRC = os.path.join(_PACKAGE, "agent.bashrc")
 _LAUNCHER = os.path.join(_PACKAGE, "_launch.py")
@@ -69,7 +70,11 @@ def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
     """``'120x40'`` or ``(120, 40)`` to ``(cols, rows)``, checked."""
     if isinstance(size, str):
         cols_s, sep, rows_s = size.lower().partition("x")
-        if not sep or not cols_s.isdigit() or not rows_s.isdigit():
+        if (
+            not sep
+            or not (cols_s + rows_s).isascii()
+            or not (cols_s.isdigit() and rows_s.isdigit())
+        ):
             raise UsageError(f"invalid size {size!r}; use COLSxROWS, e.g. 120x40")
         cols, rows = int(cols_s), int(rows_s)
     else:
@@ -195,8 +200,19 @@ class Server:
         import shutil
 
         validate_name(name)
+        if isinstance(command, str):
+            raise UsageError(
+                f"command must be a list of words, e.g. {command.split()!r}, not a string"
+            )
         cols, rows = parse_size(size)
-        workdir = _absolute(cwd if cwd is not None else os.getcwd())
+        if cwd is None:
+            try:
+                cwd = os.getcwd()
+            except FileNotFoundError:
+                raise UsageError(
+                    "the current directory no longer exists; pass a working directory (--cwd)"
+                ) from None
+        workdir = _absolute(cwd)
         if not os.path.isdir(workdir):
             raise UsageError(f"working directory {workdir!r} does not exist")
 
@@ -238,7 +254,7 @@ class Server:
                 *(["set", scope, option, value] for scope, option, value in _SERVER_OPTIONS),
                 [
                     "new-session", "-d", "-P", "-F", "#{session_id}", "-s", encode_name(name),
-                    "-x", str(cols), "-y", str(rows),
+                    "-x", str(cols), "-y", str(rows), "-c", format_escape(workdir),
                     "--", sys.executable, "-I", "-S", _LAUNCHER, files.launch_path,
                 ],
                 # tmux 3.3a crashes on new-session with a global 'manual' size.
@@ -315,7 +331,7 @@ class Server:
             last_output=mtime,
             output_bytes=size,
             created=float(meta.get("created") or pane.created),
-            cwd=pane.cwd,
+            cwd=pane.cwd or meta.get("cwd", ""),  # a dead pane has no directory
             attached=pane.attached > 0,
             shell=bool(meta.get("shell")),
             recording=is_recording(files),
@@ -386,7 +402,10 @@ class Server:
         """Kill every session and the server itself; returns how many sessions."""
         import shutil
 
-        every = self._panes()
+        try:
+            every = self._panes()
+        except TmuxError:  # no answer: the server hangs
+            return self._kill_unresponsive()
         count = len(every)
         panes = [p for p in every if not p.dead]
         started = self._runner.descendants(*(p.pid for p in panes))
@@ -398,6 +417,23 @@ class Server:
         reap(self._runner, [p.pid for p in panes], sorted(set(started)))
         shutil.rmtree(self._state_root, ignore_errors=True)
         return count
+
+    def _kill_unresponsive(self) -> int:
+        """kill_all for a server that does not answer: signal it directly."""
+        import shutil
+        import signal
+
+        runner = self._runner
+        started = runner.processes_with_env("TMUXAGENT_SOCKET", self._socket)
+        for pid in runner.server_pids():
+            runner.signal_process(pid, signal.SIGKILL)
+        reap(runner, [], started)
+        shutil.rmtree(self._state_root, ignore_errors=True)
+        try:
+            os.unlink(self._socket)
+        except OSError:
+            pass
+        return 0
 
     def attach_command(self, name: str, *, read_only: bool = False) -> list[str]:
         return self.session(name).attach_command(read_only=read_only)

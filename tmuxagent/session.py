@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from ._output import OutputWatch
     from .server import Server
 
+#: tmuxagent's history-limit: no pane keeps more scrollback than this.
+HISTORY_LINES = 50_000
+
 #: What ``read`` returns at most before it cuts out the middle.
 DEFAULT_READ_CHARS = 500_000
 
@@ -252,11 +255,27 @@ class Session:
                 "use 'tmuxagent start' to create sessions it can drive"
             )
         pane = Pane(line)
+        if not os.path.isdir(pane.state_dir):
+            raise SessionError(
+                f"the files of session {self.name!r} are gone ({pane.state_dir or 'no path'}); "
+                f"'tmuxagent kill {shell_quote(self.name)}' and start it again"
+            )
         if pane.status_pending:
             pane = settle_status(self.server._runner, pane)
         if not pane.piped and not pane.dead:
             self._attach_pipe(pane.id, self._files(pane))
         return pane
+
+    def _run_on_pane(
+        self, *commands: list[str], input: bytes = b"", timeout: float | None = None
+    ) -> str:
+        """Run tmux commands aimed at the pane; a pane that just vanished is NoSuchSession."""
+        try:
+            return self.server._runner.run(*commands, input=input, timeout=timeout)
+        except CommandFailed as exc:
+            if "can't find" in exc.stderr:
+                raise NoSuchSession(self.name) from None
+            raise
 
     def _live(self) -> Pane:
         pane = self._pane()
@@ -305,7 +324,7 @@ class Session:
         name = f"tmuxagent-{os.getpid()}-{next(_buffers)}"
         paste = ["paste-buffer", "-d", "-b", name, "-t", pane.id]
         paste.append("-p" if bracketed else "-r")
-        self.server._runner.run(
+        self._run_on_pane(
             ["load-buffer", "-b", name, "-"],
             paste,
             input=data,
@@ -338,7 +357,9 @@ class Session:
             time.sleep(0.003)
         return size > before
 
-    def _enter(self, pane: Pane, files: SessionFiles, before: int, typed: int) -> None:
+    def _enter(
+        self, pane: Pane, files: SessionFiles, before: int, typed: int, retry: bool = True
+    ) -> None:
         """Press Enter after typed text, so that the program really submits it.
 
         Full-screen programs (Ink-based agent CLIs among them) ignore an Enter
@@ -348,39 +369,42 @@ class Session:
         Enter. A program that does not display its input (a password prompt,
         a raw reader) gets exactly one Enter.
         """
-        runner = self.server._runner
         echoed = typed > 0 and self._settle(files, before, 0.25 + typed / 50_000)
-        retries = self.enter_retries if echoed else 0
+        retries = self.enter_retries if echoed and retry else 0
         for attempt in range(retries + 1):
             size = files.log_size()
-            runner.run(["send-keys", "-t", pane.id, "Enter"])
-            if attempt == retries or self._wait_growth(files, size, 0.4):
+            self._run_on_pane(["send-keys", "-t", pane.id, "Enter"])
+            if attempt == retries or self._wait_growth(files, size, 0.6):
                 return
 
-    def send(self, text: str, *, enter: bool = False) -> None:
-        """Type ``text`` exactly, then press Enter if ``enter``."""
-        pane = self._live()
-        files = self._files(pane)
-        before = self._mark(files, pane, text + ("\n" if enter else ""))
-        self._type(pane, text, bracketed=False)
-        if enter:
-            self._enter(pane, files, before, len(text))
+    def send(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> None:
+        """Type ``text`` exactly, then press Enter if ``enter``.
 
-    def paste(self, text: str, *, enter: bool = False) -> None:
+        If the program showed the text but no reaction to Enter, Enter is
+        pressed again (see :meth:`_enter`); ``retry_enter=False`` presses once.
+        """
+        self._input(text, enter, retry_enter, bracketed=False)
+
+    def paste(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> None:
         """Paste ``text`` (any size) as one bracketed paste; Enter if ``enter``."""
+        self._input(text, enter, retry_enter, bracketed=True)
+
+    def _input(self, text: str, enter: bool, retry_enter: bool, *, bracketed: bool) -> None:
+        if not isinstance(text, str):
+            raise UsageError(f"text to send must be a str, not {type(text).__name__}")
         pane = self._live()
         files = self._files(pane)
         before = self._mark(files, pane, text + ("\n" if enter else ""))
-        self._type(pane, text, bracketed=True)
+        self._type(pane, text, bracketed=bracketed)
         if enter:
-            self._enter(pane, files, before, len(text))
+            self._enter(pane, files, before, len(text), retry_enter)
 
     def keys(self, *keys: str) -> None:
         """Press named keys (``Enter``, ``C-c``, ``Up``, ``F5``...) in order."""
         names = validate_keys(keys)
         pane = self._live()
         self._mark(self._files(pane), pane, "")
-        self.server._runner.run(["send-keys", "-t", pane.id, *names])
+        self._run_on_pane(["send-keys", "-t", pane.id, *names])
 
     # -- output ----------------------------------------------------------------
 
@@ -394,6 +418,8 @@ class Session:
         with ``history`` all of the scrollback. Works on an exited program too."""
         if lines is not None and lines < 1:
             raise UsageError("--lines must be at least 1")
+        if lines is not None and lines > HISTORY_LINES:
+            lines, history = None, True  # more than tmux keeps: all of it
         pane = self._pane()
         args = ["-e"] if ansi else []
         if history:
@@ -502,8 +528,8 @@ class Session:
 
     def wait_idle(self, seconds: float, *, timeout: float | None = None) -> None:
         """Wait until the screen has not changed for ``seconds``."""
-        if seconds <= 0:
-            raise UsageError("the idle period must be positive")
+        if not 0 < seconds < 1e9:  # also refuses nan and inf
+            raise UsageError(f"the idle period must be a positive number of seconds, not {seconds}")
         limit = seconds + 30.0 if timeout is None else _check_timeout(timeout)
         if limit < seconds:
             raise UsageError(f"timeout ({limit:g}s) is shorter than the idle period ({seconds:g}s)")
@@ -584,11 +610,12 @@ class Session:
         files = self._shell_files(pane, "run")
         if last_prompt_offset(files, files.mark().offset) is None:
             raise SessionBusy(self.name)
-        multiline = "\n" in command.strip("\n")
         text = command.strip("\n")
         before = self._mark(files, pane, text + "\n")
         mark = files.mark()
-        self._type(pane, text, bracketed=multiline)
+        # As a paste, so that readline takes it literally: a tab in the command
+        # would otherwise complete file names, and lines would run one by one.
+        self._type(pane, text, bracketed=True)
         self._enter(pane, files, before, len(text))
         return self._await_prompt(files, mark, pane, timeout, f"{command!r} to finish")
 
@@ -760,7 +787,7 @@ def settle_status(runner: Runner, pane: Pane) -> Pane:
 
 
 def _check_timeout(timeout: float) -> float:
-    if not timeout >= 0:  # also refuses NaN
+    if not 0 <= timeout < 1e9:  # also refuses NaN and infinity
         raise UsageError(f"the timeout must be 0 or more seconds, not {timeout:g}")
     return timeout
 
@@ -787,7 +814,8 @@ def pipe_command(files: SessionFiles) -> str:
     """The ``pipe-pane`` command that appends the pane's output to its log."""
     import shlex
 
-    return format_escape(f"exec cat >> {shlex.quote(files.log)}")
+    # pipe-pane expands formats (#) and then strftime (%) in its command.
+    return format_escape(f"exec cat >> {shlex.quote(files.log)}").replace("%", "%%")
 
 
 def reap(runner: Runner, panes: list[int], started: list[int], grace: float = 1.0) -> None:

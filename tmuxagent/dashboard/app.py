@@ -306,21 +306,29 @@ class DashboardApp(App[None]):
         self._previews: dict[str, Preview] = {}
         self._order: list[str] = []
         self._status_text = ""
+        # The main view's widgets, kept: other screens may be on top when a tick lands.
+        self.filter_box = Input(
+            placeholder="filter by name (Enter: keep, Escape: clear)", id="filter"
+        )
+        self.table: DataTable[Text] = DataTable(
+            id="sessions", cursor_type="row", zebra_stripes=True
+        )
+        self.status = Static("", id="status")
+        self.grid = Grid(id="grid")
 
     # -- layout ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        yield Input(placeholder="filter by name (Enter: keep, Escape: clear)", id="filter")
-        table: DataTable[Text] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        yield table
-        yield Static("", id="status")
+        yield self.filter_box
+        yield self.table
+        yield self.status
         with VerticalScroll(id="grid-scroll"):
-            yield Grid(id="grid")
+            yield self.grid
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#sessions", DataTable)
+        table = self.table
         for column in COLUMNS:
             table.add_column(column.upper(), key=column)
         table.focus()
@@ -331,8 +339,7 @@ class DashboardApp(App[None]):
         self._layout_grid()
 
     def _layout_grid(self) -> None:
-        grid = self.query_one("#grid", Grid)
-        grid.styles.grid_size_columns = max(1, self.size.width // PREVIEW_WIDTH)
+        self.grid.styles.grid_size_columns = max(1, self.size.width // PREVIEW_WIDTH)
 
     # -- refreshing --------------------------------------------------------------------
 
@@ -344,13 +351,18 @@ class DashboardApp(App[None]):
             started = time.monotonic()
             focused = self.screen.session_name if isinstance(self.screen, FocusScreen) else None
             snapshot = self.refresher.tick(focused)
-            if worker.is_cancelled:
+            if worker.is_cancelled or not self.is_running:
                 return
-            self.call_from_thread(self.apply, snapshot)
+            try:
+                self.call_from_thread(self.apply, snapshot)
+            except RuntimeError:  # the app is shutting down
+                return
             time.sleep(max(0.0, self.interval - (time.monotonic() - started)))
 
     def apply(self, snapshot: Snapshot) -> None:
         """Show one tick's findings (runs on the UI thread)."""
+        if not self.table.is_attached:  # a last tick after the app closed
+            return
         self.ticks += 1
         # Whole seconds: every age and idle time changes in the same tick, so
         # the session list repaints once a second, not on every tick.
@@ -381,7 +393,7 @@ class DashboardApp(App[None]):
     def _set_status(self, text: str) -> None:
         if text != self._status_text:  # an update re-lays out the screen
             self._status_text = text
-            self.query_one("#status", Static).update(text)
+            self.status.update(text)
 
     def _visible(self, infos: list[SessionInfo]) -> list[SessionInfo]:
         needle = self.filter_text.lower()
@@ -389,7 +401,7 @@ class DashboardApp(App[None]):
         return sorted(chosen, key=lambda i: i.name.lower(), reverse=self.descending)
 
     def _update_table(self, now: float) -> None:
-        table: DataTable[Text] = self.query_one("#sessions", DataTable)
+        table = self.table
         visible = self._visible(list(self.sessions.values()))
         order = [i.name for i in visible]
         cursor_name = self.selected
@@ -424,7 +436,7 @@ class DashboardApp(App[None]):
         )
 
     def _update_grid(self, now: float) -> None:
-        grid = self.query_one("#grid", Grid)
+        grid = self.grid
         wanted = self._order
         if list(self._previews) != wanted:
             for preview in self._previews.values():
@@ -454,7 +466,7 @@ class DashboardApp(App[None]):
             if preview.has_class("-selected") != (preview_name == name):
                 preview.set_class(preview_name == name, "-selected")
         if name in self._order:
-            table = self.query_one("#sessions", DataTable)
+            table = self.table
             row = self._order.index(name)
             if table.cursor_row != row:
                 table.move_cursor(row=row)
@@ -480,7 +492,7 @@ class DashboardApp(App[None]):
         self.push_screen(FocusScreen(self.selected))
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         box.add_class("-shown")
         box.focus()
 
@@ -492,15 +504,15 @@ class DashboardApp(App[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one("#sessions", DataTable).focus()
+        self.table.focus()
 
     def on_key(self, event: object) -> None:
         key = getattr(event, "key", "")
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         if key == "escape" and box.has_focus:
             box.value = ""
             box.remove_class("-shown")
-            self.query_one("#sessions", DataTable).focus()
+            self.table.focus()
 
     def action_sort(self) -> None:
         self.descending = not self.descending
