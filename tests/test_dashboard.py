@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Input
 import tmuxagent
 from tests.conftest import CLI, prog
 from tmuxagent.dashboard import DashboardApp
-from tmuxagent.dashboard.app import ConfirmScreen, FocusScreen, Preview, ScreenView
+from tmuxagent.dashboard.app import ConfirmScreen, FocusScreen, Preview
 
 
 async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 15) -> None:
@@ -89,7 +89,7 @@ async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:
         app.select("shell")
         await pilot.press("enter")
         assert isinstance(app.screen, FocusScreen)
-        await until(pilot, lambda: app.screen.query_one(ScreenView).content.lines)
+        await until(pilot, lambda: app.screen.view.content.lines)
         # Send a line.
         await pilot.press("i")
         app.screen.query_one(Input).value = "echo from-the-dash"
@@ -98,7 +98,7 @@ async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:
         await until(
             pilot,
             lambda: any(line.plain.strip() == "from-the-dash" for line in
-                        app.screen.query_one(ScreenView).content.lines),
+                        app.screen.view.content.lines),
         )  # fmt: skip
         # Keys.
         await pilot.press("k")
@@ -186,7 +186,7 @@ def test_snapshot_focus_view(ta: tmuxagent.Server, snap_compare: Any) -> None:
         await ready(pilot)
         app.select("repl")
         await pilot.press("enter")
-        await until(pilot, lambda: app.screen.query_one(ScreenView).content.lines)
+        await until(pilot, lambda: app.screen.view.content.lines)
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

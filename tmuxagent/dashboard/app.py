@@ -168,24 +168,35 @@ class FocusScreen(Screen[None]):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.session_name = name
+        self.title_label = Label(f" {name}", id="focus-title")
+        self.view = ScreenView()
         self._title = ""
+        self._pending: list[Text] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        yield Label(self.session_name, id="focus-title")
-        yield ScreenView()
+        yield self.title_label
+        yield self.view
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = self.session_name
+        if self._pending is not None:
+            self.view.show(self._pending)
+            self._pending = None
 
     def update(self, lines: list[Text] | None, status: str) -> None:
+        """Show a tick's findings; the first may land before the screen is mounted."""
         title = f" {self.session_name}: {status}"
         if title != self._title:
             self._title = title
-            self.query_one("#focus-title", Label).update(title)
-        if lines is not None:
-            self.query_one(ScreenView).show(lines)
+            self.title_label.update(title)
+        if lines is None:
+            return
+        if self.view.is_mounted:
+            self.view.show(lines)
+        else:
+            self._pending = lines
 
 
 class AskScreen(ModalScreen[str | None]):
