@@ -98,7 +98,10 @@ def test_paste_100kb_arrives_whole(ta: tmuxagent.Server, tmp_path: Path) -> None
     text = "".join(f"line {i:06d} {'x' * (i % 90)};\n" for i in range(2500))
     assert len(text) > 100_000
     out = tmp_path / "pasted.txt"
-    code = f"import sys; open({str(out)!r}, 'w').write(sys.stdin.read()); print('SAVED')"
+    code = (
+        f"import signal, sys; open({str(out)!r}, 'w').write(sys.stdin.read()); "
+        "print('SAVED', flush=True); signal.pause()"
+    )
     session = ta.start("cat", ["python3", "-c", code])
     session.paste(text)
     session.keys("C-d")

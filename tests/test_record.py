@@ -112,8 +112,8 @@ def test_stream_survives_resizes(ta: tmuxagent.Server) -> None:
 
 
 def test_late_reader_sees_everything_once(ta: tmuxagent.Server) -> None:
-    session = ta.start("early", ["seq", "1", "3000"])
-    session.wait_exit()
+    session = ta.start("early", ["sh", "-c", "seq 1 3000; exec sleep 300"])
+    session.wait_text("^3000$")
     # The reader comes after the program is gone: nothing missing, nothing twice.
     first = tmuxagent.Server(ta.socket_path).session("early").read()
     assert session.read() == ""

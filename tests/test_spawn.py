@@ -82,7 +82,8 @@ def test_sendeof(ta: tmuxagent.Server) -> None:
 
 
 def test_bytes_mode_and_readline(ta: tmuxagent.Server) -> None:
-    child = tmuxagent.spawn(sys.executable, ["-c", "print('a'); print('ü')"], server=ta)
+    code = "import time; print('a'); print('ü'); time.sleep(0.3)"  # see README: exit races
+    child = tmuxagent.spawn(sys.executable, ["-c", code], server=ta)
     assert child.readline() == b"a\r\n"
     assert child.readline() == "ü\r\n".encode()
     child.expect(pexpect.EOF)

@@ -60,7 +60,7 @@ def test_wait_cat_echo_then_output(ta: tmuxagent.Server) -> None:
 
 
 def test_wait_on_exited_program(ta: tmuxagent.Server, cli: CLI) -> None:
-    session = ta.start("gone", prog("exit_with.py", "4"))
+    session = ta.start("gone", prog("exit_with.py", "4", "0.3"))
     session.wait_exit()
     started = time.monotonic()
     proc = cli("wait", "gone", "--text", "never", "--timeout", "20")

@@ -305,6 +305,28 @@ class Runner:
                 continue
         return found
 
+    def writers_idle(self, path: str) -> bool | None:
+        """Whether the processes writing ``path`` (their stdout) have nothing left.
+
+        That is: each is asleep in a read of its input, so everything it was
+        given is written. None when this host cannot tell (no /proc).
+        """
+        if not os.path.isdir("/proc"):
+            return None
+        for pid in _pids():
+            try:
+                if os.readlink(f"/proc/{pid}/fd/1") != path:
+                    continue
+                with open(f"/proc/{pid}/stat", "rb") as f:
+                    stat = f.read()
+                with open(f"/proc/{pid}/wchan", "rb") as f:
+                    wchan = f.read()
+            except OSError:
+                continue
+            if stat[stat.rfind(b")") + 2 :][:1] != b"S" or b"read" not in wchan:
+                return False
+        return True
+
     def process_alive(self, pid: int) -> bool:
         """Whether ``pid`` is running (and not a zombie)."""
         try:

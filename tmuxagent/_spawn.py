@@ -90,8 +90,10 @@ class spawn(SpawnBase):
         self.keep_session = keep_session
         info = self.session.status()
         self.pid = info.pid
-        self._stream = open(self.session.files.log, "rb")  # noqa: SIM115 - closed in close()
+        self._files = self.session.files
+        self._stream = open(self._files.log, "rb")  # noqa: SIM115 - closed in close()
         self.closed = False
+        self._settled = False
         self.terminated = False
         self.exitstatus: int | None = None
         self.signalstatus: int | None = None
@@ -138,7 +140,10 @@ class spawn(SpawnBase):
             now = time.monotonic()
             if now >= next_check:
                 if not self.isalive():
-                    data = self._stream.read(size)  # what it wrote just before the end
+                    if not self.closed and not self._settled:
+                        self.session._complete_log(self._files)  # the last output may be on its way
+                        self._settled = True
+                    data = self._stream.read(size)
                     if data:
                         text = self._decoder.decode(data, final=False)
                         self._log(text, "read")

@@ -15,6 +15,7 @@ from .errors import (
     ProgramExited,
     SessionBusy,
     SessionError,
+    TmuxError,
     UsageError,
     WaitTimeout,
 )
@@ -204,6 +205,18 @@ def signal_name(number: int | None) -> str | None:
         return signal.Signals(number).name
     except ValueError:
         return str(number)
+
+
+def _wait_quiet(files: SessionFiles, quiet: float, deadline: float) -> None:
+    size = files.log_size()
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.005)
+        now_size = files.log_size()
+        if now_size != size:
+            size, since = now_size, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
 
 
 def _sleep_until(deadline: float, interval: float) -> None:
@@ -451,6 +464,8 @@ class Session:
 
         pane = self._pane()
         files = self._files(pane)
+        if pane.dead:
+            self._complete_log(files)
         with files.read_cursor() as lock:
             cursor = lock.cursor
             end = files.log_size()
@@ -473,14 +488,42 @@ class Session:
 
         pane = self._pane()
         files = self._files(pane)
+        if pane.dead:
+            self._complete_log(files)
         end = files.log_size()
         return render_range(files, 0, end, cols=pane.cols, rows=pane.rows, max_chars=max_chars).text
 
     # -- waiting ---------------------------------------------------------------
 
-    def _check_alive(self, watch: OutputWatch | None = None) -> Pane:
+    def _complete_log(self, files: SessionFiles, limit: float = 3.0) -> None:
+        """After the program ended: wait until all it wrote is in the log.
+
+        tmux passes output to the log's writer (``cat``, through pipe-pane)
+        asynchronously, so the last bytes may be on their way when the pane is
+        already reported dead. Two tmux round trips make sure tmux has handed
+        over what it had; then the writer must be idle, waiting for more.
+        """
+        runner = self.server._runner
+        for _ in range(2):
+            try:
+                runner.run(["display", "-p", ""])
+            except TmuxError:
+                break
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            idle = runner.writers_idle(files.log)
+            if idle is None:  # cannot tell here: wait for a quiet spell instead
+                _wait_quiet(files, 0.25, deadline)
+                return
+            if idle:
+                return
+            time.sleep(0.003)
+
+    def _check_alive(self, files: SessionFiles, watch: OutputWatch) -> Pane:
+        """The pane now; if the program has ended, all it wrote is taken in."""
         pane = self._pane()
-        if pane.dead and watch is not None:
+        if pane.dead:
+            self._complete_log(files)
             watch.poll()
         return pane
 
@@ -501,6 +544,8 @@ class Session:
         deadline = time.monotonic() + timeout
         check_every = 0.1
         next_check = time.monotonic() + check_every
+        if pane.dead:
+            self._complete_log(files)
         with OutputWatch(files, files.mark(), pane.cols, pane.rows) as watch:
             watch.poll()
             while True:
@@ -517,7 +562,7 @@ class Session:
                 while not watch.poll():
                     now = time.monotonic()
                     if now >= next_check:
-                        pane = self._check_alive(watch)
+                        pane = self._check_alive(files, watch)
                         check_every = min(check_every * 1.5, 1.0)
                         next_check = now + check_every
                         if pane.dead:
@@ -574,6 +619,7 @@ class Session:
             pane = self._pane()
             now = time.monotonic()
             if pane.dead:
+                self._complete_log(self._files(pane))  # when this returns, all output is in
                 if pane.signal:
                     return -pane.signal
                 return pane.exit_status if pane.exit_status is not None else -1
@@ -645,7 +691,7 @@ class Session:
                     return RunResult(prompt.output, prompt.exit_code, prompt.cwd)
                 now = time.monotonic()
                 if now >= next_check or pane.dead:
-                    pane = self._check_alive(watch)
+                    pane = self._check_alive(files, watch)
                     if pane.dead and not watch.prompts:
                         raise ProgramExited(self.name, pane.exit_status, signal_name(pane.signal))
                     next_check = now + 0.2
