@@ -18,6 +18,11 @@ from tmuxagent.dashboard import DashboardApp
 from tmuxagent.dashboard.app import ConfirmScreen, FocusScreen, Preview
 
 
+#: Slower than the real dashboard's ticks: Pilot waits for the app to be idle
+#: after each key press, and an app that ticks constantly never quite is.
+TICK = 0.2
+
+
 async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -38,7 +43,7 @@ def table_status(app: DashboardApp, name: str) -> str:
 
 async def test_sessions_come_and_go(ta: tmuxagent.Server) -> None:
     ta.start("alpha", ["sh", "-c", "printf '\\033[31mhello\\033[0m alpha\\n'; sleep 300"])
-    app = DashboardApp(ta, interval=0.05)
+    app = DashboardApp(ta, interval=TICK)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: "alpha" in app.sessions)
         await until(pilot, lambda: "hello alpha" in preview_text(app, "alpha"))
@@ -54,7 +59,7 @@ async def test_sessions_come_and_go(ta: tmuxagent.Server) -> None:
 
 async def test_markup_in_names_is_text(ta: tmuxagent.Server) -> None:
     ta.start("[b]x[/b]", ["sh", "-c", "echo '[red]not markup[/red]'; sleep 300"])
-    app = DashboardApp(ta, interval=0.05)
+    app = DashboardApp(ta, interval=TICK)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "[b]x[/b]" in app.sessions)
         await until(pilot, lambda: "[red]" in preview_text(app, "[b]x[/b]"))
@@ -66,7 +71,7 @@ async def test_markup_in_names_is_text(ta: tmuxagent.Server) -> None:
 async def test_filter_and_sort(ta: tmuxagent.Server) -> None:
     for name in ("web", "db", "worker"):
         ta.start(name, ["sleep", "300"])
-    app = DashboardApp(ta, interval=0.05)
+    app = DashboardApp(ta, interval=TICK)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: len(app.sessions) == 3)
         await until(pilot, lambda: len(app.query(Preview)) == 3)
@@ -83,7 +88,7 @@ async def test_filter_and_sort(ta: tmuxagent.Server) -> None:
 async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:
     shell = ta.start("shell")
     ta.start("other", ["sleep", "300"])
-    app = DashboardApp(ta, interval=0.05)
+    app = DashboardApp(ta, interval=TICK)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: len(app.sessions) == 2)
         app.select("shell")
@@ -118,7 +123,7 @@ async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:
 
 async def test_log_and_attach_command(ta: tmuxagent.Server) -> None:
     ta.start("talker", ["sh", "-c", "seq 1 100; sleep 300"])
-    app = DashboardApp(ta, interval=0.05)
+    app = DashboardApp(ta, interval=TICK)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "talker" in app.sessions)
         await pilot.press("c")
@@ -132,7 +137,7 @@ async def test_log_and_attach_command(ta: tmuxagent.Server) -> None:
 
 async def test_dead_server_is_shown(ta: tmuxagent.Server) -> None:
     ta.start("lonely", ["sleep", "300"])
-    app = DashboardApp(ta, interval=0.05)
+    app = DashboardApp(ta, interval=TICK)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "lonely" in app.sessions)
         ta.kill_all()
@@ -151,7 +156,7 @@ def snapshot_server(ta: tmuxagent.Server) -> None:
 
 
 def snapshot_app(ta: tmuxagent.Server) -> DashboardApp:
-    return DashboardApp(ta, interval=0.05, clock=lambda: 0.0, label="snapshot")
+    return DashboardApp(ta, interval=TICK, clock=lambda: 0.0, label="snapshot")
 
 
 def loaded(app: DashboardApp, names: tuple[str, ...]) -> Callable[[Pilot[Any]], Any]:
@@ -216,7 +221,7 @@ def test_dashboard_in_a_real_terminal(ta: tmuxagent.Server, cli: CLI) -> None:
 @pytest.mark.parametrize("naive", [False, True])
 async def test_refresh_strategies_agree(ta: tmuxagent.Server, naive: bool) -> None:
     ta.start("one", ["sh", "-c", "echo first; sleep 0.3; echo second; sleep 300"])
-    app = DashboardApp(ta, interval=0.05, naive=naive)
+    app = DashboardApp(ta, interval=TICK, naive=naive)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "second" in preview_text(app, "one") if app.query(Preview)
                     else False)  # fmt: skip

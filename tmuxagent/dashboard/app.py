@@ -462,8 +462,13 @@ class DashboardApp(App[None]):
 
     @on(DataTable.RowHighlighted, "#sessions")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self.select(event.row_key.value)
+        # Highlights are delivered later than they happen: one from before the
+        # list was rebuilt must not move the selection back (and so on).
+        if event.cursor_row != self.table.cursor_row or event.row_key.value is None:
+            return
+        if event.row_key.value != self.selected:
+            self.selected = event.row_key.value
+            self._mark_selected()
 
     @on(DataTable.RowSelected, "#sessions")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -472,15 +477,18 @@ class DashboardApp(App[None]):
             self.action_focus_session()
 
     def select(self, name: str) -> None:
+        """Make ``name`` the selected session (in the list and the grid)."""
         self.selected = name
-        for preview_name, preview in self._previews.items():
-            if preview.has_class("-selected") != (preview_name == name):
-                preview.set_class(preview_name == name, "-selected")
+        self._mark_selected()
         if name in self._order:
-            table = self.table
             row = self._order.index(name)
-            if table.cursor_row != row:
-                table.move_cursor(row=row)
+            if self.table.cursor_row != row:
+                self.table.move_cursor(row=row)
+
+    def _mark_selected(self) -> None:
+        for name, preview in self._previews.items():
+            if preview.has_class("-selected") != (name == self.selected):
+                preview.set_class(name == self.selected, "-selected")
 
     # -- actions -------------------------------------------------------------------------
 
