@@ -29,6 +29,7 @@ _NO_SERVER = (
     "lost server",
 )
 _SIGKILL = 9  # the same number on every POSIX system
+_GONE = (b"Z", b"X")  # process states: zombie, dead
 
 
 class ServerNotRunning(TmuxError):
@@ -270,13 +271,8 @@ class Runner:
         """
         children: dict[int, list[int]] = {}
         for child in _pids():
-            try:
-                with open(f"/proc/{child}/stat", "rb") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(b")") + 2 :].split()
-            if len(fields) > 1:
+            fields = _stat(child)
+            if fields and len(fields) > 1:
                 children.setdefault(int(fields[1]), []).append(child)
         found: list[int] = []
         todo = list(pids)
@@ -317,26 +313,19 @@ class Runner:
             try:
                 if os.readlink(f"/proc/{pid}/fd/1") != path:
                     continue
-                with open(f"/proc/{pid}/stat", "rb") as f:
-                    stat = f.read()
                 with open(f"/proc/{pid}/wchan", "rb") as f:
                     wchan = f.read()
             except OSError:
                 continue
-            if stat[stat.rfind(b")") + 2 :][:1] != b"S" or b"read" not in wchan:
+            fields = _stat(pid)
+            if not fields or fields[0] != b"S" or b"read" not in wchan:
                 return False
         return True
 
     def process_alive(self, pid: int) -> bool:
         """Whether ``pid`` is running (and not a zombie)."""
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                stat = f.read()
-        except FileNotFoundError:
-            return False
-        except OSError:
-            return True
-        return stat[stat.rfind(b")") + 2 :][:1] not in (b"Z", b"X")
+        fields = _stat(pid)
+        return fields is not None and fields[0] not in _GONE
 
     def group_alive(self, pgid: int) -> bool:
         """Whether a process group still has a live (non-zombie) member.
@@ -351,14 +340,8 @@ class Runner:
         except PermissionError:
             return True
         for pid in _pids():
-            try:
-                with open(f"/proc/{pid}/stat", "rb") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            # "pid (comm) state ppid pgrp ...": comm may hold spaces and parens.
-            fields = stat[stat.rfind(b")") + 2 :].split()
-            if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            fields = _stat(pid)
+            if fields and len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in _GONE:
                 return True
         return not os.path.isdir("/proc")
 
@@ -368,3 +351,13 @@ def _pids() -> list[int]:
         return [int(e) for e in os.listdir("/proc") if e.isdigit()]
     except OSError:
         return []
+
+
+def _stat(pid: int) -> list[bytes] | None:
+    """``/proc/PID/stat`` after the command name: state, ppid, pgrp, ... (None: gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rfind(b")") + 2 :].split()  # the name may hold spaces and parens
