@@ -18,6 +18,12 @@ if ! command -v tmux >/dev/null 2>&1; then
     fi
 fi
 
+version=$(tmux -V | sed -n 's/^tmux \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
+if [ -n "$version" ] && [ "$(echo "$version" | awk '{ print ($1 > 3 || ($1 == 3 && $2 >= 2)) }')" != 1 ]; then
+    echo "setup: $(tmux -V) is too old; tmuxagent needs tmux 3.2 or newer" >&2
+    exit 1
+fi
+
 python=${PYTHON:-python3}
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     echo "setup: tmuxagent needs Python 3.11 or newer ('$python' is older or missing); set PYTHON=/path/to/python3.11" >&2
