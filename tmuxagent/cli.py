@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .server import Server
-    from .session import RunResult, SessionInfo
+    from .session import RunResult
 
 PROG = "tmuxagent"
 DESCRIPTION = (
@@ -433,16 +433,6 @@ def _plain(key: str, value: object) -> str:
     return "-" if value is None else str(value)
 
 
-def _state(info: SessionInfo) -> str:
-    if info.alive:
-        return f"idle {info.idle:.0f}s" if info.idle >= 1 else "running"
-    if info.signal:
-        from .session import signal_name
-
-        return f"killed ({signal_name(info.signal)})"
-    return f"exited {info.exit_status}"
-
-
 def cmd_list(args: Args) -> int:
     infos = _server(args).sessions()
     if args.json:
@@ -451,7 +441,7 @@ def cmd_list(args: Args) -> int:
     if not infos:
         return 0
     rows = [("NAME", "STATUS", "PID", "SIZE", "COMMAND")]
-    rows += [(i.name, _state(i), str(i.pid), f"{i.cols}x{i.rows}", i.command) for i in infos]
+    rows += [(i.name, i.describe(), str(i.pid), f"{i.cols}x{i.rows}", i.command) for i in infos]
     widths = [max(len(r[c]) for r in rows) for c in range(4)]
     table = ("  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4] for r in rows)
     _print("\n".join(table))

@@ -36,6 +36,9 @@ HISTORY_LINES = 50_000
 #: What ``read`` returns at most before it cuts out the middle.
 DEFAULT_READ_CHARS = 500_000
 
+#: A live program that has written nothing for this long is called idle.
+IDLE_AFTER = 5.0
+
 _FIELDS = (
     "session_name",
     "pane_id",
@@ -147,6 +150,16 @@ class SessionInfo(Struct):
         self.last_output = last_output  # when the program last wrote (epoch seconds)
         self.output_bytes = output_bytes  # how much it has written so far
 
+    def describe(self, now: float | None = None) -> str:
+        """The session's status in a few words, as ``list`` and the dashboard show it:
+        ``running``, ``idle 12s``, ``exited 3``, ``killed (SIGKILL)``."""
+        if not self.alive:
+            if self.signal:
+                return f"killed ({signal_name(self.signal)})"
+            return f"exited {self.exit_status}"
+        quiet = (time.time() if now is None else now) - self.last_output
+        return f"idle {_duration(quiet)}" if quiet >= IDLE_AFTER else "running"
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: size as 'COLSxROWS', created as ISO 8601."""
         data = self._asdict()
@@ -189,6 +202,15 @@ class Capture(Struct):
 
     def __str__(self) -> str:
         return self.text
+
+
+def _duration(seconds: float) -> str:
+    """``42s``, ``5m``, ``3h``, ``2d``: short, for tables."""
+    whole = max(0, int(seconds))
+    for unit, size, below in (("s", 1, 120), ("m", 60, 7200), ("h", 3600, 172800)):
+        if whole < below:
+            return f"{whole // size}{unit}"
+    return f"{whole // 86400}d"
 
 
 def _iso(when: float) -> str:
