@@ -17,7 +17,6 @@ from tests.conftest import CLI, prog
 from tmuxagent.dashboard import DashboardApp
 from tmuxagent.dashboard.app import ConfirmScreen, FocusScreen, Preview
 
-
 #: Slower than the real dashboard's ticks: Pilot waits for the app to be idle
 #: after each key press, and an app that ticks constantly never quite is.
 TICK = 0.2

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from ._host import default_socket
+from ._records import Capture, RunResult, SessionInfo
 from .errors import (
     NoSuchSession,
     ProgramExited,
@@ -22,8 +24,8 @@ from .errors import (
     UsageError,
     WaitTimeout,
 )
-from .server import Server, default_socket
-from .session import Capture, RunResult, Session, SessionInfo
+from .server import Server
+from .session import Session
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

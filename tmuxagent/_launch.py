@@ -7,6 +7,8 @@ with no shell in between; this script reads that from a file and ``exec``s,
 so the program keeps the pane's pid and its exit status reaches tmux.
 
 Run with ``python -I -S``: it must not import anything but the stdlib.
+If the program cannot be started, the reason goes to the pane (the program's
+stderr) and to ``launch.error`` beside the spec, where ``start`` finds it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,15 @@ def main() -> None:
         os.chdir(spec["cwd"])
         os.execvpe(argv[0], argv, env)
     except OSError as exc:
-        sys.stderr.write(f"tmuxagent: cannot run {argv[0]!r}: {exc.strerror}\n")
+        message = f"tmuxagent: cannot run {argv[0]!r}: {exc.strerror}\n"
+        sys.stderr.write(message)
+        error = os.path.join(os.path.dirname(path), "launch.error")
+        try:
+            fd = os.open(error, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            os.write(fd, message.encode("utf-8", "replace"))
+            os.close(fd)
+        except OSError:
+            pass  # the pane shows it anyway
         sys.exit(127)
 
 

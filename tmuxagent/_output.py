@@ -1,43 +1,27 @@
 """Reading a session's output stream: what came after an input, minus its echo.
 
 An :class:`OutputWatch` follows the session log from the point where input
-was last sent (a :class:`~tmuxagent._state.Mark`), renders the new bytes with
+was last sent (a :class:`~tmuxagent._files.Mark`), renders the new bytes with
 the terminal emulator, and hands out the lines that the program wrote in
 response, leaving out the echo of what was typed. Waits and ``run`` are built
-on it; ``read`` uses :func:`render_range`.
+on it (the agent shell's prompts: ``_shell.py``); ``read`` uses :func:`render_range`.
 """
 
 from __future__ import annotations
 
-import re
-
-from ._state import Mark, SessionFiles
 from ._struct import Struct
 from ._term import Terminal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO
+    import re
+    from typing import IO, Self
 
-#: The agent shell prints ``ESC ] 6973 ; tmuxagent ; STATUS ; CWD BEL`` before
-#: each prompt (see agent.bashrc).
-PROMPT_MARKER = b"\x1b]6973;tmuxagent;"
-_MARKER_BODY = re.compile(rb"6973;tmuxagent;(-?\d+);(.*)", re.S)
+    from ._files import Mark, SessionFiles
 
 #: Lines of earlier output kept in view when searching new output, so a
 #: pattern spanning several lines still matches.
 _OVERLAP = 200
-
-
-class Prompt(Struct):
-    """A prompt of the agent shell: the previous command has finished."""
-
-    __slots__ = ("exit_code", "cwd", "output")
-
-    def __init__(self, exit_code: int, cwd: str, output: str) -> None:
-        self.exit_code = exit_code
-        self.cwd = cwd
-        self.output = output
 
 
 class EchoFilter:
@@ -104,20 +88,18 @@ class OutputWatch:
     """Follows the log from a mark; renders and filters what arrives."""
 
     def __init__(self, files: SessionFiles, mark: Mark, cols: int, rows: int) -> None:
-        self._file: IO[bytes] = open(files.log, "rb")  # noqa: SIM115 - closed in close()
-        self._file.seek(mark.offset)
+        self._file: IO[bytes] = files.open_log(mark.offset)
         self.offset = mark.offset
         self.term = Terminal(
-            cols, rows, x=mark.x, y=mark.y, fresh=mark.offset == 0, on_osc=self._osc
+            cols, rows, x=mark.x, y=mark.y, fresh=mark.offset == 0, on_osc=self.on_osc
         )
         self.echo = EchoFilter(mark.text)
-        self.prompts: list[Prompt] = []
         self._searched = 0  # history lines already searched without a match
 
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> OutputWatch:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -150,30 +132,8 @@ class OutputWatch:
             self._searched = len(self.term.history)
         return match
 
-    def _osc(self, body: bytes) -> None:
-        m = _MARKER_BODY.match(body)
-        if m is None:
-            return
-        lines = self.lines()
-        if lines and lines[-1] == "":
-            lines.pop()
-        cwd = m.group(2).decode("utf-8", "replace")
-        self.prompts.append(Prompt(int(m.group(1)), cwd, "\n".join(lines)))
-
-
-def last_prompt_offset(files: SessionFiles, since: int) -> int | None:
-    """Offset of the agent shell's last prompt marker at or after ``since``."""
-    end = files.log_size()
-    chunk = 65536
-    pos = end
-    while pos > since:
-        start = max(since, pos - chunk)
-        data = files.read_log(start, min(end, pos + len(PROMPT_MARKER)))
-        found = data.rfind(PROMPT_MARKER)
-        if found != -1:
-            return start + found
-        pos = start
-    return None
+    def on_osc(self, body: bytes) -> None:
+        """Called with each OSC sequence's body, where it comes in the stream."""
 
 
 class Rendered(Struct):

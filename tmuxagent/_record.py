@@ -25,10 +25,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TextIO
 
-    from ._state import SessionFiles
+    from ._files import SessionFiles
 
 HEADER = "recording.json"
 STOP = "recording.stop"
+#: Where the watcher's own errors go (a traceback, should it ever crash).
+ERRORS = "recorder.log"
 _POLL = 0.005
 
 
@@ -46,36 +48,33 @@ def is_recording(files: SessionFiles) -> bool:
     return recording_info(files) is not None and not os.path.exists(os.path.join(files.root, STOP))
 
 
-def begin(
-    files: SessionFiles, *, started: float, offset: int, cols: int, rows: int, screen: str
-) -> list[str]:
-    """Write the recording's header; return the tmux command that starts the watcher."""
+def begin(files: SessionFiles, header: dict[str, Any]) -> list[str]:
+    """Write the recording's header; return the tmux command that starts the watcher.
+
+    ``header`` holds ``started`` (epoch seconds), ``offset`` (where in the log
+    the recording starts), ``cols``, ``rows`` and ``screen`` (what a replay
+    shows first). The watcher's own errors go to ``recorder.log``.
+    """
     import shlex
 
-    from ._runner import format_escape
+    from ._tmux import format_escape
 
     try:
         os.unlink(os.path.join(files.root, STOP))
     except FileNotFoundError:
         pass
     recording = os.urandom(4).hex()
-    header = {
-        "id": recording,
-        "started": started,
-        "offset": offset,
-        "cols": cols,
-        "rows": rows,
-        "screen": screen,
-    }
     tmp = os.path.join(files.root, HEADER + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(header, f)
+        json.dump({"id": recording, **header}, f)
     os.replace(tmp, os.path.join(files.root, HEADER))  # an older watcher sees it and ends
     watcher = shlex.join(
         [sys.executable, "-I", "-S", os.path.abspath(__file__), files.root, recording]
     )
+    errors = shlex.quote(os.path.join(files.root, ERRORS))
     # tmux fills in #{pid}, its own pid: the watcher ends when the server does.
-    return ["run-shell", "-b", f"exec {format_escape(watcher)} #{{pid}} >/dev/null 2>&1"]
+    command = f"exec {format_escape(watcher)} #{{pid}} >/dev/null 2>>{format_escape(errors)}"
+    return ["run-shell", "-b", command]
 
 
 def stop(files: SessionFiles) -> None:

@@ -18,6 +18,7 @@ on the dashboard::
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import shlex
 import signal
@@ -27,6 +28,7 @@ from typing import Any
 from pexpect.exceptions import EOF, TIMEOUT, ExceptionPexpect
 from pexpect.spawnbase import SpawnBase
 
+from ._poll import Every, poll_until
 from .errors import NoSuchSession, TmuxAgentError
 from .server import Server
 from .session import Session
@@ -90,8 +92,7 @@ class spawn(SpawnBase):
         self.keep_session = keep_session
         info = self.session.status()
         self.pid = info.pid
-        self._files = self.session.files
-        self._stream = open(self._files.log, "rb")  # noqa: SIM115 - closed in close()
+        self._stream = self.session.files.open_log(0)
         self.closed = False
         self._settled = False
         self.terminated = False
@@ -129,31 +130,30 @@ class spawn(SpawnBase):
             raise ValueError("I/O operation on closed file.")
         if timeout == -1:
             timeout = self.timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
-        next_check = time.monotonic()
-        while True:
-            data = self._stream.read(size)
-            if data:
-                text = self._decoder.decode(data, final=False)
-                self._log(text, "read")
-                return text
-            now = time.monotonic()
-            if now >= next_check:
-                if not self.isalive():
-                    if not self.closed and not self._settled:
-                        self.session._complete_log(self._files)  # the last output may be on its way
-                        self._settled = True
-                    data = self._stream.read(size)
-                    if data:
-                        text = self._decoder.decode(data, final=False)
-                        self._log(text, "read")
-                        return text
-                    self.flag_eof = True
-                    raise EOF("End Of File (EOF). The program has exited.")
-                next_check = now + 0.05
-            if deadline is not None and now >= deadline:
-                raise TIMEOUT("Timeout exceeded.")
-            time.sleep(0.002)
+        alive = Every(0.05, due_now=True)
+
+        def ready() -> bytes | None:
+            data: bytes = self._stream.read(size)
+            if data or not alive.due() or self.isalive():
+                return data or None
+            if not self._settled:  # the last output may be on its way: wait for it
+                self._settled = True
+                try:
+                    self.session.wait_exit(timeout=5)
+                except TmuxAgentError:
+                    pass
+                data = self._stream.read(size)
+                if data:
+                    return data
+            self.flag_eof = True
+            raise EOF("End Of File (EOF). The program has exited.")
+
+        data = poll_until(ready, math.inf if timeout is None else timeout, interval=0.002)
+        if data is None:
+            raise TIMEOUT("Timeout exceeded.")
+        text = self._decoder.decode(data, final=False)
+        self._log(text, "read")
+        return text
 
     # -- writing ----------------------------------------------------------------
 
@@ -229,10 +229,7 @@ class spawn(SpawnBase):
 
     def wait(self) -> int | None:
         """Wait for the program to end; returns its exit status."""
-        delay = 0.01
-        while self.isalive():
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.2)
+        poll_until(lambda: not self.isalive(), math.inf, interval=0.01, backoff=1.5, most=0.2)
         return self.exitstatus
 
     def kill(self, sig: int) -> None:

@@ -22,10 +22,9 @@ a line, so the echo of a command typed after a prompt renders without it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 
-_UNKNOWN = "\0"
+from ._cells import UNKNOWN, char_width, grid_lines, render_row, utf8_tail
 
 _TOKEN = re.compile(
     rb"([^\x00-\x1a\x1c-\x1f\x1b\x7f]+)"  # 1: printable text (UTF-8 bytes)
@@ -42,33 +41,6 @@ _INCOMPLETE = re.compile(
 _PLAIN_LINES = re.compile(rb"(?:[ -~]*\r\n)+")
 #: An escape sequence still unterminated after this many bytes is garbage.
 _MAX_PENDING = 65536
-
-
-def _utf8_tail(data: bytes) -> int:
-    """Number of bytes at the end of ``data`` that start an unfinished UTF-8 char."""
-    for back in range(1, min(4, len(data)) + 1):
-        byte = data[-back]
-        if byte & 0xC0 == 0x80:  # continuation byte: keep looking for the lead
-            continue
-        if byte >= 0xF0:
-            need = 4
-        elif byte >= 0xE0:
-            need = 3
-        elif byte >= 0xC0:
-            need = 2
-        else:
-            return 0
-        return back if back < need else 0
-    return 0
-
-
-def char_width(ch: str) -> int:
-    """Columns a character takes: 0 (combining), 1 or 2 (wide)."""
-    if ch.isascii():
-        return 1
-    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 class Terminal:
@@ -98,7 +70,7 @@ class Terminal:
         self.on_osc = on_osc
         self.history: list[str] = []
         self._partial = ""  # wrapped rows that scrolled off, awaiting their line's end
-        blank = " " if fresh else _UNKNOWN
+        blank = " " if fresh else UNKNOWN
         self._grid = [[blank] * self.cols for _ in range(self.rows)]
         self._wrapped = [False] * self.rows
         self.x = min(max(0, x), self.cols - 1)
@@ -150,7 +122,7 @@ class Terminal:
                     continue
             if kind == 1:
                 if end == n:
-                    tail = _utf8_tail(m.group(1))
+                    tail = utf8_tail(m.group(1))
                     if tail:
                         end -= tail
                         if end == pos:
@@ -171,7 +143,7 @@ class Terminal:
     # -- output ------------------------------------------------------------
 
     def _render(self, row: int, keep: int = 0) -> str:
-        return _render(self._grid[row], self._wrapped[row], keep)
+        return render_row(self._grid[row], self._wrapped[row], keep)
 
     def lines(self) -> list[str]:
         """The screen as logical lines (wrapped rows joined).
@@ -183,10 +155,10 @@ class Terminal:
         after the main screen's lines (so earlier lines keep their places).
         """
         if self._main is None:
-            return _grid_lines(self._grid, self._wrapped, (self.x, self.y), self._partial)
+            return grid_lines(self._grid, self._wrapped, (self.x, self.y), self._partial)
         grid, wrapped, cursor = self._main
-        main = _grid_lines(grid, wrapped, cursor, self._partial)
-        return [*main, *_grid_lines(self._grid, self._wrapped, (self.x, self.y), "")]
+        main = grid_lines(grid, wrapped, cursor, self._partial)
+        return [*main, *grid_lines(self._grid, self._wrapped, (self.x, self.y), "")]
 
     def text(self) -> str:
         return "\n".join([*self.history, *self.lines()])
@@ -224,7 +196,7 @@ class Terminal:
             and not self._pending_wrap
             and self._top == 0
             and self._bottom == self.rows - 1
-            and all(c in (" ", _UNKNOWN) for c in self._grid[self.y])
+            and all(c in (" ", UNKNOWN) for c in self._grid[self.y])
         )
 
     def _plain_lines(self, chunk: bytes) -> bool:
@@ -241,7 +213,7 @@ class Terminal:
         above = rows - 1
         old = min(len(lines), above)
         for row in range(old):
-            if any(c != _UNKNOWN for c in self._grid[row]):
+            if any(c != UNKNOWN for c in self._grid[row]):
                 self._emit(row)
         new = len(lines) - old
         if new:
@@ -322,7 +294,7 @@ class Terminal:
         # to history (apt and friends scroll a region above a progress bar).
         emit = emit and self._main is None
         for _ in range(n):
-            if emit and any(c != _UNKNOWN for c in self._grid[top]):
+            if emit and any(c != UNKNOWN for c in self._grid[top]):
                 self._emit(top)
             del self._grid[top]
             del self._wrapped[top]
@@ -380,7 +352,7 @@ class Terminal:
                     default=-1,
                 )
                 for row in range(last + 1):
-                    if any(c != _UNKNOWN for c in self._grid[row]):
+                    if any(c != UNKNOWN for c in self._grid[row]):
                         self._emit(row)
             for row in range(self.rows):
                 self._erase(row, 0, self.cols)
@@ -504,45 +476,6 @@ class Terminal:
             self._top, self._bottom = 0, self.rows - 1
             self._erase_display(2)
             self._move(0, 0)
-
-
-def _render(cells: list[str], wrapped: bool, keep: int = 0) -> str:
-    """A row as text; ``keep`` cells survive the trailing-space strip."""
-    text = "".join(cells)
-    if keep:
-        keep = len("".join(cells[:keep]))  # cells to characters
-    if text.startswith(_UNKNOWN):
-        cut = len(text) - len(text.lstrip(_UNKNOWN))
-        text = text[cut:]
-        keep = max(0, keep - cut)
-    text = text.replace(_UNKNOWN, " ")
-    if wrapped:
-        return text
-    stripped = text.rstrip(" ")
-    return text[:keep] if len(stripped) < keep else stripped
-
-
-def _grid_lines(
-    grid: list[list[str]], wrapped: list[bool], cursor: tuple[int, int] | None, partial: str
-) -> list[str]:
-    rows = len(grid)
-    first = 0
-    while first < rows and all(c == _UNKNOWN for c in grid[first]):
-        first += 1
-    last = cursor[1] if cursor is not None else -1
-    for row in range(rows - 1, last, -1):
-        if "".join(grid[row]).strip(" " + _UNKNOWN):
-            last = row
-            break
-    out: list[str] = []
-    current = partial if first == 0 else ""
-    for row in range(first, last + 1):
-        keep = cursor[0] if cursor is not None and row == cursor[1] else 0
-        current += _render(grid[row], wrapped[row], keep)
-        if not wrapped[row] or row == last:
-            out.append(current)
-            current = ""
-    return out
 
 
 def render(data: bytes, cols: int = 80, rows: int = 24) -> str:

@@ -12,17 +12,18 @@ from __future__ import annotations
 import os
 import sys
 
+from ._args import GLOBAL_OPTIONS, PROG, Args, Exit, Opt, Verb, option_lines, parse
+from ._poll import DEFAULT_TIMEOUT
 from .errors import TmuxAgentError, UsageError, WaitTimeout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from typing import Any
 
+    from ._records import RunResult
     from .server import Server
-    from .session import RunResult
 
-PROG = "tmuxagent"
 DESCRIPTION = (
     "Drive interactive terminal programs in tmux: for agents, scripts and the humans watching them."
 )
@@ -37,210 +38,14 @@ text or names that start with '-' go after '--'."""
 _CANON_LIMIT = 4095
 
 
-# -- a small argument parser ----------------------------------------------------
-
-
-class Opt:
-    """An option: ``kind`` is 'flag', 'str', 'int' or 'float'."""
-
-    def __init__(
-        self, name: str, kind: str, help: str, metavar: str = "", default: Any = None
-    ) -> None:
-        self.name = name
-        self.dest = name.lstrip("-").replace("-", "_")
-        self.kind = kind
-        self.help = help
-        self.metavar = metavar or ("" if kind == "flag" else kind.upper())
-        self.default = False if kind == "flag" else default
-
-
-class Verb:
-    """A verb: positionals as (dest, METAVAR, nargs), nargs one of 1 ? * +."""
-
-    def __init__(
-        self,
-        name: str,
-        func: Callable[[Args], int],
-        help: str,
-        positionals: Sequence[tuple[str, str, str | int]] = (),
-        options: Sequence[Opt] = (),
-        usage: str = "",
-    ) -> None:
-        self.name = name
-        self.func = func
-        self.help = help
-        self.positionals = positionals
-        self.options = {o.name: o for o in options}
-        self.usage = usage
-
-    def usage_line(self) -> str:
-        if self.usage:
-            return f"usage: {PROG} {self.name} {self.usage}"
-        words = []
-        for _, metavar, nargs in self.positionals:
-            words.append({1: metavar, "?": f"[{metavar}]", "*": f"[{metavar}...]"}.get(
-                nargs, f"{metavar}..."
-            ))  # fmt: skip
-        for opt in self.options.values():
-            words.append(f"[{opt.name}{' ' + opt.metavar if opt.metavar else ''}]")
-        return f"usage: {PROG} {self.name} {' '.join(words)}"
-
-    def help_text(self) -> str:
-        lines = [self.usage_line(), "", self.help]
-        if self.options:
-            lines.append("")
-            width = max(len(o.name) + len(o.metavar) + 1 for o in self.options.values())
-            for opt in self.options.values():
-                label = f"{opt.name} {opt.metavar}".rstrip()
-                lines.append(f"  {label:<{width}}  {opt.help}")
-        return "\n".join(lines)
-
-
-class Args:
-    """Parsed arguments: attributes named after options and positionals."""
-
-    socket: str | None
-    tmux_timeout: float
-    verb: str
-
-    def __getattr__(self, name: str) -> Any:  # only for attributes set by the parser
-        raise AttributeError(name)
-
-
-class _Exit(Exception):
-    def __init__(self, code: int, message: str = "") -> None:
-        self.code = code
-        self.message = message
-
-
-def _fail(verb: str | None, message: str) -> _Exit:
-    where = f"{PROG} {verb}" if verb else PROG
-    return _Exit(2, f"{where}: error: {message} (see '{where} --help')")
-
-
-def _convert(verb: str, opt: Opt, value: str) -> Any:
-    if opt.kind in ("str", "list"):
-        return value
-    try:
-        number = int(value) if opt.kind == "int" else float(value)
-    except ValueError:
-        raise _fail(verb, f"{opt.name} wants a number, not {value!r}") from None
-    if not 0 <= number < 1e9:  # also refuses nan and inf
-        raise _fail(verb, f"{opt.name} wants a number from 0 up, not {value!r}")
-    return number
-
-
-def _looks_like_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
-
-
-def parse(argv: Sequence[str]) -> tuple[Verb, Args]:
-    args = Args()
-    args.socket = None
-    args.tmux_timeout = 10.0
-    i = 0
-    while i < len(argv) and argv[i].startswith("-"):
-        token = argv[i]
-        name, eq, value = token.partition("=")
-        if token in ("-h", "--help"):
-            raise _Exit(0, _main_help())
-        if token == "--version":
-            from . import __version__
-
-            raise _Exit(0, f"{PROG} {__version__}")
-        if name in ("-S", "--socket", "--tmux-timeout"):
-            if not eq:
-                i += 1
-                if i >= len(argv):
-                    raise _fail(None, f"{name} needs a value")
-                value = argv[i]
-            if name == "--tmux-timeout":
-                args.tmux_timeout = _convert("", Opt(name, "float", ""), value)
-            else:
-                args.socket = value
-            i += 1
-            continue
-        raise _fail(None, f"unknown option {token!r}")
-    if i >= len(argv):
-        raise _fail(None, "no verb given")
-    verb = VERBS.get(argv[i])
-    if verb is None:
-        raise _fail(None, f"unknown verb {argv[i]!r}; one of: {', '.join(VERBS)}")
-    args.verb = verb.name
-    for opt in verb.options.values():
-        setattr(args, opt.dest, [] if opt.kind == "list" else opt.default)
-    words: list[str] = []
-    tokens = argv[i + 1 :]
-    j = 0
-    while j < len(tokens):
-        token = tokens[j]
-        if token == "--":
-            words.extend(tokens[j + 1 :])
-            break
-        if token in ("-h", "--help"):
-            raise _Exit(0, verb.help_text())
-        if token.startswith("--"):
-            name, eq, value = token.partition("=")
-            found = verb.options.get(name)
-            if found is None:
-                raise _fail(verb.name, f"unknown option {name!r}")
-            opt = found
-            if opt.kind == "flag":
-                if eq:
-                    raise _fail(verb.name, f"{name} takes no value")
-                setattr(args, opt.dest, True)
-            else:
-                if not eq:
-                    j += 1
-                    if j >= len(tokens):
-                        raise _fail(verb.name, f"{name} needs a value")
-                    value = tokens[j]
-                converted = _convert(verb.name, opt, value)
-                if opt.kind == "list":
-                    getattr(args, opt.dest).append(converted)
-                else:
-                    setattr(args, opt.dest, converted)
-        elif token.startswith("-") and token != "-" and not _looks_like_number(token):
-            raise _fail(verb.name, f"unknown option {token!r}; quote text, or put it after --")
-        else:
-            words.append(token)
-        j += 1
-    _assign(verb, args, words)
-    return verb, args
-
-
-def _assign(verb: Verb, args: Args, words: list[str]) -> None:
-    specs = list(verb.positionals)
-    for n, (dest, metavar, nargs) in enumerate(specs):
-        after = sum(1 for _, _, k in specs[n + 1 :] if k in (1, "+"))
-        if nargs == 1:
-            if not words:
-                raise _fail(verb.name, f"{metavar} is missing")
-            setattr(args, dest, words.pop(0))
-        elif nargs == "?":
-            setattr(args, dest, words.pop(0) if len(words) > after else None)
-        else:
-            take = len(words) - after
-            if nargs == "+" and take < 1:
-                raise _fail(verb.name, f"{metavar} is missing")
-            setattr(args, dest, words[:take])
-            del words[:take]
-    if words:
-        raise _fail(verb.name, f"unexpected {' '.join(repr(w) for w in words)}; quote TEXT")
-
-
 def _main_help() -> str:
     width = max(len(v) for v in VERBS)
     verbs = "\n".join(f"  {v.name:<{width}}  {v.help}" for v in VERBS.values())
+    version = Opt("--version", "flag", "print the version")
+    options = "\n".join(option_lines([*GLOBAL_OPTIONS, version]))
     return (
         f"usage: {PROG} [-S PATH] VERB [ARGS...]   ({PROG} VERB --help for more)\n\n"
-        f"{DESCRIPTION}\n\nverbs:\n{verbs}\n\noptions:\n"
-        "  -S, --socket PATH  the tmux server to use\n"
-        "  --version          print the version\n\n"
+        f"{DESCRIPTION}\n\nverbs:\n{verbs}\n\noptions (before VERB):\n{options}\n\n"
         f"{EPILOG}"
     )
 
@@ -377,20 +182,24 @@ def _print_result(result: RunResult) -> None:
         sys.stderr.write(f"[exit status {result.exit_code}]\n")
 
 
+def _timeout(args: Args) -> float:
+    return DEFAULT_TIMEOUT if args.timeout is None else float(args.timeout)
+
+
 def cmd_wait(args: Args) -> int:
     chosen = [args.text is not None, args.idle is not None, args.exit, args.prompt]
     if sum(chosen) != 1:
         raise UsageError("wait needs exactly one of --text REGEX, --idle SECONDS, --exit, --prompt")
     session = _server(args).session(args.name)
     if args.prompt:
-        result = session.wait_prompt(timeout=30.0 if args.timeout is None else args.timeout)
+        result = session.wait_prompt(timeout=_timeout(args))
         if args.json:
             _print_json(result._asdict())
         else:
             _print_result(result)
         return 0
     if args.text is not None:
-        match = session.wait_text(args.text, timeout=30.0 if args.timeout is None else args.timeout)
+        match = session.wait_text(args.text, timeout=_timeout(args))
         text = match.string
         start = text.rfind("\n", 0, match.start()) + 1
         end = text.find("\n", match.end())
@@ -398,7 +207,7 @@ def cmd_wait(args: Args) -> int:
     elif args.idle is not None:
         session.wait_idle(args.idle, timeout=args.timeout)
     else:
-        status = session.wait_exit(timeout=30.0 if args.timeout is None else args.timeout)
+        status = session.wait_exit(timeout=_timeout(args))
         _print(f"exited with status {status}" if status >= 0 else f"killed by signal {-status}")
     return 0
 
@@ -425,7 +234,7 @@ def cmd_status(args: Args) -> int:
 def _plain(key: str, value: object) -> str:
     """A status value for people: yes/no, '-' for nothing, signal names."""
     if key == "signal" and isinstance(value, int):
-        from .session import signal_name
+        from .errors import signal_name
 
         return signal_name(value) or "-"
     if isinstance(value, bool):
@@ -571,7 +380,8 @@ VERBS = {
              "NAME (--text REGEX | --idle S | --exit | --prompt) [--timeout S]"),
         Verb("run", cmd_run, "run COMMAND in an agent shell; print only its output",
              [NAME, ("command", "COMMAND", "+")],
-             [Opt("--timeout", "float", "give up after S seconds (default 30)", "S", 30.0),
+             [Opt("--timeout", "float", "give up after S seconds (default 30)", "S",
+                  DEFAULT_TIMEOUT),
               Opt("--json", "flag", "output, exit_code and cwd as JSON")],
              "NAME [--timeout S] [--json] [--] COMMAND"),
         Verb("status", cmd_status, "show one session's state", [NAME], [JSON]),
@@ -604,8 +414,12 @@ VERBS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        verb, args = parse(list(sys.argv[1:] if argv is None else argv))
-    except _Exit as exit:
+        from . import __version__
+
+        verb, args = parse(
+            list(sys.argv[1:] if argv is None else argv), VERBS, _main_help, __version__
+        )
+    except Exit as exit:
         (sys.stdout if exit.code == 0 else sys.stderr).write(exit.message + "\n")
         return exit.code
     try:

@@ -12,7 +12,9 @@ line maps errors to exit codes in one place::
     │   ├── ProgramExited       the program ended, and a live one is needed
     │   └── SessionBusy         the shell is still running the previous command
     └── TmuxError          (4) tmux is missing, timed out or failed
-        └── TmuxNotFound
+        ├── TmuxNotFound
+        ├── ServerNotRunning    nothing answers on the socket
+        └── CommandFailed       tmux ran a command and refused it
 
 Messages are one line that says what to do next. The data behind a message is
 kept in attributes (``name``, ``exit_status``, ``screen``...).
@@ -27,11 +29,11 @@ class TmuxAgentError(Exception):
     exit_code = 1
 
 
-def _q(name: str) -> str:
-    """A session name as it must be typed in a shell command."""
+def shell_quote(word: str) -> str:
+    """``word`` as it must be typed in a shell (for commands shown in messages)."""
     import shlex  # only on the error path: it is slow to import
 
-    return shlex.quote(name)
+    return shlex.quote(word)
 
 
 class WaitTimeout(TmuxAgentError, TimeoutError):
@@ -68,7 +70,7 @@ class NoSuchSession(SessionError, LookupError):
         hint = "" if server_running else " (the tmuxagent server is not running)"
         super().__init__(
             f"no session named {name!r}{hint}; see 'tmuxagent list', "
-            f"or start one with 'tmuxagent start {_q(name)}'"
+            f"or start one with 'tmuxagent start {shell_quote(name)}'"
         )
 
 
@@ -77,22 +79,26 @@ class SessionExists(SessionError):
         self.name = name
         super().__init__(
             f"a session named {name!r} already exists; pick another name, "
-            f"or 'tmuxagent kill {_q(name)}' first"
+            f"or 'tmuxagent kill {shell_quote(name)}' first"
         )
 
 
 class ProgramExited(SessionError):
-    """The session's program has ended (its last screen is still readable)."""
+    """The session's program has ended (its last screen is still readable).
 
-    def __init__(self, name: str, exit_status: int | None, signal: str | None = None) -> None:
+    ``exit_status`` is its exit status, or ``signal`` the number of the
+    signal that killed it (as in :class:`~tmuxagent.SessionInfo`).
+    """
+
+    def __init__(self, name: str, exit_status: int | None, signal: int | None = None) -> None:
         self.name = name
         self.exit_status = exit_status
         self.signal = signal
         how = _describe_exit(exit_status, signal)
         super().__init__(
             f"the program in session {name!r} has exited ({how}); "
-            f"'tmuxagent capture {_q(name)}' shows its last screen, "
-            f"'tmuxagent kill {_q(name)}' removes it"
+            f"'tmuxagent capture {shell_quote(name)}' shows its last screen, "
+            f"'tmuxagent kill {shell_quote(name)}' removes it"
         )
 
 
@@ -101,8 +107,8 @@ class SessionBusy(SessionError):
         self.name = name
         super().__init__(
             f"the shell in session {name!r} is still running the previous command; "
-            f"wait for it ('tmuxagent wait {_q(name)} --prompt'), or interrupt it "
-            f"('tmuxagent keys {_q(name)} C-c')"
+            f"wait for it ('tmuxagent wait {shell_quote(name)} --prompt'), or interrupt it "
+            f"('tmuxagent keys {shell_quote(name)} C-c')"
         )
 
 
@@ -120,17 +126,49 @@ class TmuxNotFound(TmuxError):
         )
 
 
-def _describe_exit(exit_status: int | None, signal: str | None) -> str:
+class ServerNotRunning(TmuxError):
+    """No tmux server answers on the socket (never started, or killed)."""
+
+
+class CommandFailed(TmuxError):
+    """tmux ran and refused a command (``stderr`` holds its words).
+
+    ``stdout`` is what the commands before the failing one printed.
+    """
+
+    def __init__(self, args: list[str], stderr: str, stdout: str = "") -> None:
+        self.command = args
+        self.stderr = stderr
+        self.stdout = stdout
+        first = stderr.strip().splitlines()[0] if stderr.strip() else "unknown error"
+        super().__init__(f"tmux {args[0] if args else ''} failed: {first}")
+
+
+def signal_name(number: int | None) -> str | None:
+    """``9`` to ``'SIGKILL'`` (None for no signal)."""
+    if not number:
+        return None
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _describe_exit(exit_status: int | None, signal: int | None) -> str:
     if signal:
-        return f"killed by signal {signal}"
+        return f"killed by signal {signal_name(signal)}"
     if exit_status is None:
         return "exit status unknown"
     return f"exit status {exit_status}"
 
 
 __all__ = [
+    "CommandFailed",
     "NoSuchSession",
     "ProgramExited",
+    "ServerNotRunning",
     "SessionBusy",
     "SessionError",
     "SessionExists",

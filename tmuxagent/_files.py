@@ -1,5 +1,8 @@
 """The files tmuxagent keeps for each session, in a private directory.
 
+They live where tmux runs; only the host (``_host.py``) makes a
+:class:`SessionFiles` (for a path it has checked).
+
 ``output.log``
     Every byte the program wrote, from its first one, appended by tmux's
     ``pipe-pane``. The lossless record behind ``read``, waits and ``run``.
@@ -25,11 +28,12 @@ from __future__ import annotations
 import os
 import time
 
+from ._poll import LOG_INTERVAL, Deadline, poll_until
 from .errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import IO, Any
 
 
 class Mark:
@@ -147,11 +151,38 @@ class SessionFiles:
         except FileNotFoundError:
             return 0
 
-    def log_mtime(self) -> float | None:
+    def log_stat(self) -> tuple[int, float]:
+        """The log's size and when it last grew (0, 0.0 when it is gone)."""
         try:
-            return os.stat(self.log).st_mtime
-        except FileNotFoundError:
-            return None
+            st = os.stat(self.log)
+        except OSError:
+            return 0, 0.0
+        return st.st_size, st.st_mtime
+
+    def open_log(self, offset: int) -> IO[bytes]:
+        """The log, open for reading from ``offset`` on (the caller closes it)."""
+        f = open(self.log, "rb")  # noqa: SIM115 - returned to the caller
+        f.seek(offset)
+        return f
+
+    def wait_growth(self, size: int, deadline: Deadline | float) -> bool:
+        """Wait until the log is bigger than ``size``; False at the deadline."""
+        return poll_until(lambda: self.log_size() > size, deadline, interval=LOG_INTERVAL) is True
+
+    def wait_quiet(self, quiet: float, deadline: Deadline | float, *, after: int = -1) -> int:
+        """Wait until the log is bigger than ``after`` and has not grown for ``quiet``
+        seconds, or for the deadline. Returns the log's size then."""
+        seen = [self.log_size(), time.monotonic()]
+
+        def still() -> bool:
+            size, now = self.log_size(), time.monotonic()
+            if size != seen[0]:
+                seen[:] = [size, now]
+                return False
+            return size > after and now - seen[1] >= quiet
+
+        poll_until(still, deadline, interval=LOG_INTERVAL)
+        return int(seen[0])
 
     def read_log(self, start: int, end: int | None = None) -> bytes:
         try:
@@ -162,6 +193,14 @@ class SessionFiles:
             return b""
 
     # -- metadata, marks, cursors ----------------------------------------------
+
+    def write_launch(self, spec: dict[str, Any]) -> None:
+        """What the launcher runs: argv, environment, directory (it deletes the file)."""
+        import json
+
+        fd = os.open(self.launch_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="utf-8") as f:
+            json.dump(spec, f)
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         import json

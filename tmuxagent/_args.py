@@ -1,0 +1,244 @@
+"""The command line's parser: verbs, options and positionals from a table.
+
+argparse (and what it imports) costs more than a tmux round trip, and the
+CLI starts once per agent step; this parser does what ``tmuxagent`` needs and
+no more. ``cli.py`` holds the table of verbs; :func:`parse` reads argv
+against it. Errors are :class:`Exit` with code 2 and one line that names the
+verb's ``--help``.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from typing import Any
+
+PROG = "tmuxagent"
+
+
+class Opt:
+    """An option: ``kind`` is 'flag', 'str', 'list' (repeatable), 'int' or 'float'.
+
+    Numbers must be 0 or more (and finite); ``positive`` refuses 0 as well.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        help: str,
+        metavar: str = "",
+        default: Any = None,
+        *,
+        positive: bool = False,
+        short: str = "",
+    ) -> None:
+        self.name = name
+        self.short = short
+        self.dest = name.lstrip("-").replace("-", "_")
+        self.kind = kind
+        self.help = help
+        self.metavar = metavar or ("" if kind == "flag" else kind.upper())
+        self.default = False if kind == "flag" else default
+        self.positive = positive
+
+    def label(self) -> str:
+        names = f"{self.short}, {self.name}" if self.short else self.name
+        return f"{names} {self.metavar}".rstrip()
+
+
+class Verb:
+    """A verb: positionals as (dest, METAVAR, nargs), nargs one of 1 ? * +."""
+
+    def __init__(
+        self,
+        name: str,
+        func: Callable[[Args], int],
+        help: str,
+        positionals: Sequence[tuple[str, str, str | int]] = (),
+        options: Sequence[Opt] = (),
+        usage: str = "",
+    ) -> None:
+        self.name = name
+        self.func = func
+        self.help = help
+        self.positionals = positionals
+        self.options = {o.name: o for o in options}
+        self.usage = usage
+
+    def usage_line(self) -> str:
+        if self.usage:
+            return f"usage: {PROG} {self.name} {self.usage}"
+        words = []
+        for _, metavar, nargs in self.positionals:
+            words.append({1: metavar, "?": f"[{metavar}]", "*": f"[{metavar}...]"}.get(
+                nargs, f"{metavar}..."
+            ))  # fmt: skip
+        words += [f"[{opt.label()}]" for opt in self.options.values()]
+        return f"usage: {PROG} {self.name} {' '.join(words)}"
+
+    def help_text(self) -> str:
+        lines = [self.usage_line(), "", self.help]
+        if self.options:
+            lines += ["", *option_lines(self.options.values())]
+        return "\n".join(lines)
+
+
+def option_lines(options: Iterable[Opt]) -> list[str]:
+    """Options and their help, aligned, for ``--help``."""
+    chosen = list(options)
+    width = max(len(o.label()) for o in chosen)
+    return [f"  {o.label():<{width}}  {o.help}" for o in chosen]
+
+
+#: Options that come before the verb.
+GLOBAL_OPTIONS = (
+    Opt("--socket", "str", "the tmux server to use", "PATH", short="-S"),
+    Opt("--tmux-timeout", "float", "seconds one tmux call may take (default 10)", "S", 10.0,
+        positive=True),
+)  # fmt: skip
+
+
+class Args:
+    """Parsed arguments: attributes named after options and positionals."""
+
+    socket: str | None
+    tmux_timeout: float
+    verb: str
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes set by the parser
+        raise AttributeError(name)
+
+
+class Exit(Exception):
+    """Stop with ``code``, printing ``message`` (on stdout when the code is 0)."""
+
+    def __init__(self, code: int, message: str = "") -> None:
+        self.code = code
+        self.message = message
+
+
+def fail(verb: str | None, message: str) -> Exit:
+    where = f"{PROG} {verb}" if verb else PROG
+    return Exit(2, f"{where}: error: {message} (see '{where} --help')")
+
+
+def convert(verb: str | None, opt: Opt, value: str) -> Any:
+    """An option's value, checked: a number for 'int' and 'float' options."""
+    if opt.kind in ("str", "list"):
+        return value
+    try:
+        number = int(value) if opt.kind == "int" else float(value)
+    except ValueError:
+        raise fail(verb, f"{opt.name} wants a number, not {value!r}") from None
+    if not 0 <= number < 1e9:  # also refuses nan and inf
+        raise fail(verb, f"{opt.name} wants a number from 0 up, not {value!r}")
+    if opt.positive and number == 0:
+        raise fail(verb, f"{opt.name} wants a number above 0, not {value!r}")
+    return number
+
+
+def _looks_like_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def parse(
+    argv: Sequence[str], verbs: Mapping[str, Verb], main_help: Callable[[], str], version: str
+) -> tuple[Verb, Args]:
+    """Read ``argv`` (without the program's name) against ``verbs``."""
+    args = Args()
+    by_name: dict[str, Opt] = {}
+    for opt in GLOBAL_OPTIONS:
+        setattr(args, opt.dest, opt.default)
+        by_name[opt.name] = opt
+        if opt.short:
+            by_name[opt.short] = opt
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        token = argv[i]
+        name, eq, value = token.partition("=")
+        if token in ("-h", "--help"):
+            raise Exit(0, main_help())
+        if token == "--version":
+            raise Exit(0, f"{PROG} {version}")
+        found = by_name.get(name)
+        if found is None:
+            raise fail(None, f"unknown option {token!r}")
+        if not eq:
+            i += 1
+            if i >= len(argv):
+                raise fail(None, f"{name} needs a value")
+            value = argv[i]
+        setattr(args, found.dest, convert(None, found, value))
+        i += 1
+    if i >= len(argv):
+        raise fail(None, "no verb given")
+    verb = verbs.get(argv[i])
+    if verb is None:
+        raise fail(None, f"unknown verb {argv[i]!r}; one of: {', '.join(verbs)}")
+    args.verb = verb.name
+    for opt in verb.options.values():
+        setattr(args, opt.dest, [] if opt.kind == "list" else opt.default)
+    words: list[str] = []
+    tokens = argv[i + 1 :]
+    j = 0
+    while j < len(tokens):
+        token = tokens[j]
+        if token == "--":
+            words.extend(tokens[j + 1 :])
+            break
+        if token in ("-h", "--help"):
+            raise Exit(0, verb.help_text())
+        if token.startswith("--"):
+            name, eq, value = token.partition("=")
+            found = verb.options.get(name)
+            if found is None:
+                raise fail(verb.name, f"unknown option {name!r}")
+            opt = found
+            if opt.kind == "flag":
+                if eq:
+                    raise fail(verb.name, f"{name} takes no value")
+                setattr(args, opt.dest, True)
+            else:
+                if not eq:
+                    j += 1
+                    if j >= len(tokens):
+                        raise fail(verb.name, f"{name} needs a value")
+                    value = tokens[j]
+                converted = convert(verb.name, opt, value)
+                if opt.kind == "list":
+                    getattr(args, opt.dest).append(converted)
+                else:
+                    setattr(args, opt.dest, converted)
+        elif token.startswith("-") and token != "-" and not _looks_like_number(token):
+            raise fail(verb.name, f"unknown option {token!r}; quote text, or put it after --")
+        else:
+            words.append(token)
+        j += 1
+    _assign(verb, args, words)
+    return verb, args
+
+
+def _assign(verb: Verb, args: Args, words: list[str]) -> None:
+    specs = list(verb.positionals)
+    for n, (dest, metavar, nargs) in enumerate(specs):
+        after = sum(1 for _, _, k in specs[n + 1 :] if k in (1, "+"))
+        if nargs == 1:
+            if not words:
+                raise fail(verb.name, f"{metavar} is missing")
+            setattr(args, dest, words.pop(0))
+        elif nargs == "?":
+            setattr(args, dest, words.pop(0) if len(words) > after else None)
+        else:
+            take = len(words) - after
+            if nargs == "+" and take < 1:
+                raise fail(verb.name, f"{metavar} is missing")
+            setattr(args, dest, words[:take])
+            del words[:take]
+    if words:
+        raise fail(verb.name, f"unexpected {' '.join(repr(w) for w in words)}; quote TEXT")

@@ -1,0 +1,336 @@
+"""The host: everything that must happen where tmux runs, behind one interface.
+
+tmux calls, the sessions' files (logs, marks, read cursors), the programs'
+processes, the launcher that starts each program and the recorder that times
+its output all belong to the machine that runs the tmux server. :class:`Host`
+is the interface to them and :class:`LocalHost` is this machine. Sessions,
+waits, rendering, the CLI and the dashboard only ever ask a Host (they never
+spawn tmux, open a session's file by path or signal a process themselves), so
+a remote host is one more implementation of this class.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import _procs
+from ._files import SessionFiles, secure_dir
+from ._poll import TMUX_TIMEOUT, Deadline, poll_until
+from ._tmux import Runner, format_escape
+from .errors import CommandFailed, ServerNotRunning, TmuxError, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, TextIO
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+#: The agent shell's start-up file (see agent.bashrc).
+AGENT_BASHRC = os.path.join(_PACKAGE, "agent.bashrc")
+_LAUNCHER = os.path.join(_PACKAGE, "_launch.py")
+
+
+def absolute(path: str | os.PathLike[str]) -> str:
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+def default_socket() -> str:
+    """``$TMUXAGENT_SOCKET``, else ``<dir>/default`` in a private directory:
+    ``$TMUXAGENT_SOCKET_DIR``, else ``${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID``."""
+    explicit = os.environ.get("TMUXAGENT_SOCKET")
+    if explicit:
+        return absolute(explicit)
+    base = os.environ.get("TMUXAGENT_SOCKET_DIR") or os.path.join(
+        os.environ.get("XDG_RUNTIME_DIR") or "/tmp", f"tmuxagent-{os.getuid()}"
+    )
+    return os.path.join(secure_dir(absolute(base), what="socket directory"), "default")
+
+
+class Host:
+    """Where a tmuxagent server's tmux runs: the interface, with nothing behind it.
+
+    Every method may raise :class:`~tmuxagent.TmuxError` when the host or its
+    tmux cannot be reached.
+    """
+
+    #: The tmux server's socket, on the host.
+    socket_path: str
+    #: The directory that holds every session's files, on the host.
+    state_root: str
+    #: Seconds one tmux call may take.
+    tmux_timeout: float
+
+    # -- tmux ------------------------------------------------------------------
+
+    def tmux(
+        self, *commands: Sequence[str], input: bytes = b"", timeout: float | None = None
+    ) -> str:
+        """Run tmux commands in one client call; returns what tmux printed."""
+        raise NotImplementedError
+
+    def attach_argv(self) -> list[str]:
+        """The command (without ``attach ...``) a human runs to reach the server."""
+        raise NotImplementedError
+
+    # -- starting programs -----------------------------------------------------
+
+    def program(self, command: Sequence[str] | None, path: str | None, cwd: str) -> list[str]:
+        """The argv that runs ``command`` in ``cwd`` (the agent shell when None).
+
+        Raises UsageError when ``cwd`` is not a directory or the program
+        cannot be found on ``path``.
+        """
+        raise NotImplementedError
+
+    def create_files(self, session_id: str, meta: dict[str, Any]) -> SessionFiles:
+        """A new session's files (``session_id`` from SessionFiles.new_id), with
+        its metadata written."""
+        raise NotImplementedError
+
+    def launcher(
+        self, files: SessionFiles, argv: list[str], env: dict[str, str], cwd: str
+    ) -> list[str]:
+        """The command for ``new-session`` that runs ``argv`` with ``env`` in ``cwd``."""
+        raise NotImplementedError
+
+    def log_pipe(self, files: SessionFiles) -> str:
+        """The ``pipe-pane`` command that appends a pane's output to its log."""
+        raise NotImplementedError
+
+    # -- sessions' files ---------------------------------------------------------
+
+    def files(self, state_dir: str) -> SessionFiles | None:
+        """The files of an existing session (None when they are gone)."""
+        raise NotImplementedError
+
+    def complete_log(self, files: SessionFiles, limit: float = 3.0) -> None:
+        """After the program ended: wait until all it wrote is in the log."""
+        raise NotImplementedError
+
+    # -- processes ---------------------------------------------------------------
+
+    def signal(self, pid: int, signum: int) -> None:
+        """Send a signal to one process on the host."""
+        raise NotImplementedError
+
+    def end_session(self, files: SessionFiles, target: str, pid: int | None) -> None:
+        """Kill the session ``target``, what its program (``pid``) started, its files."""
+        raise NotImplementedError
+
+    def end_server(self, pids: list[int]) -> None:
+        """Kill the server, its live programs (``pids``) and what they started."""
+        raise NotImplementedError
+
+    def end_unresponsive(self) -> None:
+        """Kill a server that does not answer, and everything it ran."""
+        raise NotImplementedError
+
+    # -- recording ---------------------------------------------------------------
+
+    def start_recording(
+        self, files: SessionFiles, *, started: float, offset: int, cols: int, rows: int, screen: str
+    ) -> None:
+        """Start timing the log's growth from ``offset`` (see ``_record.py``)."""
+        raise NotImplementedError
+
+    def stop_recording(self, files: SessionFiles) -> None:
+        raise NotImplementedError
+
+    def recording(self, files: SessionFiles) -> dict[str, Any] | None:
+        """The recording's header (None: never recorded)."""
+        raise NotImplementedError
+
+    def is_recording(self, files: SessionFiles) -> bool:
+        raise NotImplementedError
+
+    def write_cast(self, files: SessionFiles, title: str, out: TextIO) -> int:
+        """Write the recording as asciicast v2; returns the number of events."""
+        raise NotImplementedError
+
+
+class LocalHost(Host):
+    """This machine: tmux client processes, files on disk, /proc."""
+
+    def __init__(
+        self, socket_path: str, *, timeout: float = TMUX_TIMEOUT, config: str | None = None
+    ) -> None:
+        self.socket_path = socket_path
+        self.state_root = socket_path + ".tmuxagent"
+        self.tmux_timeout = timeout
+        self._runner = Runner(socket_path, timeout=timeout, config=config)
+
+    def __repr__(self) -> str:
+        return f"LocalHost({self.socket_path!r})"
+
+    # -- tmux ------------------------------------------------------------------
+
+    def tmux(
+        self, *commands: Sequence[str], input: bytes = b"", timeout: float | None = None
+    ) -> str:
+        try:
+            return self._runner.run(*commands, input=input, timeout=timeout)
+        except ServerNotRunning:
+            if not self._revive_socket():
+                raise
+        return self._runner.run(*commands, input=input, timeout=timeout)
+
+    def _revive_socket(self) -> bool:
+        """Bring back a server whose socket file was deleted.
+
+        The server keeps running, unreachable; SIGUSR1 makes tmux create its
+        socket again.
+        """
+        import signal
+
+        if os.path.exists(self.socket_path):
+            return False
+        for pid in _procs.tmux_servers(self.socket_path):
+            _procs.send(pid, signal.SIGUSR1)
+            if poll_until(lambda: os.path.exists(self.socket_path), 2.0, interval=0.01):
+                return True
+        return False
+
+    def attach_argv(self) -> list[str]:
+        return self._runner.base_command()
+
+    # -- starting programs -----------------------------------------------------
+
+    def program(self, command: Sequence[str] | None, path: str | None, cwd: str) -> list[str]:
+        import shutil
+
+        if not os.path.isdir(cwd):
+            raise UsageError(f"working directory {cwd!r} does not exist")
+        if not command:
+            bash = shutil.which("bash", path=path)
+            if bash is None:
+                raise UsageError("bash was not found on PATH; the agent shell needs it")
+            return [bash, "--noprofile", "--rcfile", AGENT_BASHRC, "-i"]
+        argv = [str(word) for word in command]
+        program = argv[0]
+        if "/" in program:
+            candidate = os.path.join(cwd, program)
+            if not (os.access(candidate, os.X_OK) and os.path.isfile(candidate)):
+                raise UsageError(f"cannot run {program!r}: no such executable file")
+        elif shutil.which(program, path=path) is None:
+            hint = (
+                "; give the program and its arguments as separate words "
+                "(tmuxagent start NAME -- python3 -q), or use sh -c '...'"
+                if " " in program
+                else ""
+            )
+            raise UsageError(f"command not found: {program!r}{hint}")
+        return argv
+
+    def create_files(self, session_id: str, meta: dict[str, Any]) -> SessionFiles:
+        parent = os.path.dirname(self.socket_path)
+        try:
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {parent}: {exc.strerror}") from None
+        files = SessionFiles.create(self.state_root, session_id)
+        files.write_meta(meta)
+        return files
+
+    def launcher(
+        self, files: SessionFiles, argv: list[str], env: dict[str, str], cwd: str
+    ) -> list[str]:
+        files.write_launch({"argv": argv, "env": env, "cwd": cwd})
+        return [sys.executable, "-I", "-S", _LAUNCHER, files.launch_path]
+
+    def log_pipe(self, files: SessionFiles) -> str:
+        import shlex
+
+        # pipe-pane expands formats (#) and then strftime (%) in its command.
+        return format_escape(f"exec cat >> {shlex.quote(files.log)}").replace("%", "%%")
+
+    # -- sessions' files ---------------------------------------------------------
+
+    def files(self, state_dir: str) -> SessionFiles | None:
+        return SessionFiles(state_dir) if state_dir and os.path.isdir(state_dir) else None
+
+    def complete_log(self, files: SessionFiles, limit: float = 3.0) -> None:
+        # tmux hands output to the log's writer (cat, through pipe-pane)
+        # asynchronously: two round trips make sure it has passed on what it
+        # had; then the writer must be idle, waiting for more.
+        for _ in range(2):
+            try:
+                self.tmux(["display", "-p", ""])
+            except TmuxError:
+                break
+        deadline = Deadline(limit)
+        if _procs.writers_idle(files.log) is None:  # cannot tell here: wait for quiet
+            files.wait_quiet(0.25, deadline)
+        else:
+            poll_until(lambda: _procs.writers_idle(files.log), deadline, interval=0.003)
+
+    # -- processes ---------------------------------------------------------------
+
+    def signal(self, pid: int, signum: int) -> None:
+        _procs.send(pid, signum)
+
+    def end_session(self, files: SessionFiles, target: str, pid: int | None) -> None:
+        started = _procs.descendants(pid) if pid else []
+        started += _procs.with_env("TMUXAGENT_SESSION_ID", files.session_id)
+        try:
+            self.tmux(["kill-session", "-t", target])
+        except (CommandFailed, ServerNotRunning):
+            pass  # it ended on its own meanwhile
+        _procs.reap([pid] if pid else [], sorted(set(started)))
+        files.remove()
+
+    def end_server(self, pids: list[int]) -> None:
+        import shutil
+
+        started = _procs.descendants(*pids)
+        started += _procs.with_env("TMUXAGENT_SOCKET", self.socket_path)
+        try:
+            self.tmux(["kill-server"])
+        except (ServerNotRunning, CommandFailed):
+            pass
+        _procs.reap(pids, sorted(set(started)))
+        shutil.rmtree(self.state_root, ignore_errors=True)
+
+    def end_unresponsive(self) -> None:
+        import shutil
+        import signal
+
+        started = _procs.with_env("TMUXAGENT_SOCKET", self.socket_path)
+        for pid in _procs.tmux_servers(self.socket_path):
+            _procs.send(pid, signal.SIGKILL)
+        _procs.reap([], started)
+        shutil.rmtree(self.state_root, ignore_errors=True)
+        try:
+            os.unlink(self.socket_path)
+        except OSError:
+            pass
+
+    # -- recording ---------------------------------------------------------------
+
+    def start_recording(
+        self, files: SessionFiles, *, started: float, offset: int, cols: int, rows: int, screen: str
+    ) -> None:
+        from . import _record
+
+        header = {"started": started, "offset": offset, "cols": cols, "rows": rows}
+        self.tmux(_record.begin(files, {**header, "screen": screen}))
+
+    def stop_recording(self, files: SessionFiles) -> None:
+        from . import _record
+
+        _record.stop(files)
+
+    def recording(self, files: SessionFiles) -> dict[str, Any] | None:
+        from . import _record
+
+        return _record.recording_info(files)
+
+    def is_recording(self, files: SessionFiles) -> bool:
+        from . import _record
+
+        return _record.is_recording(files)
+
+    def write_cast(self, files: SessionFiles, title: str, out: TextIO) -> int:
+        from . import _record
+
+        return _record.write_cast(files, title, out)

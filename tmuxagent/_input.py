@@ -1,0 +1,89 @@
+"""Input: text typed exactly, and an Enter that the program really gets.
+
+Before any input, :func:`mark` notes where the log stands, where the cursor
+is and what is about to be typed: waits start there and leave out the echo.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+
+from ._files import Mark
+from ._poll import Deadline
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._files import SessionFiles
+    from ._host import Host
+    from ._pane import Pane
+
+#: Seconds to let a program take in typed text before Enter is pressed.
+ENTER_SETTLE = 0.02
+#: How often Enter is pressed again when the program shows no reaction.
+ENTER_RETRIES = 2
+#: Seconds to wait for any reaction to Enter before pressing it again.
+ENTER_REACTION = 0.6
+
+_buffers = itertools.count(1)
+
+
+def mark(files: SessionFiles, pane: Pane, text: str) -> int:
+    """Note that ``text`` is about to be typed; returns the log's size."""
+    offset = files.log_size()
+    files.write_mark(Mark(offset, text, pane.x, pane.y, time.time()))
+    return offset
+
+
+def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool) -> None:
+    """Write ``text`` to the pane as typed (or pasted) input, exactly.
+
+    The text goes to tmux on stdin (``load-buffer -``), never through tmux's
+    command parser, so a trailing ``;``, a word like ``Enter`` and any
+    length arrive as they are. ``paste-buffer -p`` brackets the text only
+    if the program asked for bracketed paste; without ``bracketed``, ``-r``
+    keeps line feeds as line feeds, as ``send-keys -l`` would.
+    """
+    data = text.encode("utf-8", "surrogateescape")
+    if not data:
+        return
+    name = f"tmuxagent-{os.getpid()}-{next(_buffers)}"
+    paste = ["paste-buffer", "-d", "-b", name, "-t", pane.id, "-p" if bracketed else "-r"]
+    host.tmux(
+        ["load-buffer", "-b", name, "-"],
+        paste,
+        input=data,
+        timeout=host.tmux_timeout + len(data) / 100_000,
+    )
+
+
+def press_enter(
+    host: Host,
+    files: SessionFiles,
+    pane: Pane,
+    before: int,
+    typed: int,
+    *,
+    retries: int = ENTER_RETRIES,
+    settle: float = ENTER_SETTLE,
+) -> None:
+    """Press Enter after ``typed`` characters, so that the program submits them.
+
+    Full-screen programs (Ink-based agent CLIs among them) ignore an Enter
+    that arrives in the same burst as the text. So: wait for the echo (the
+    log growing past ``before``) to settle, press Enter, and press it again
+    (at most ``retries`` times) if the program showed the text but shows no
+    reaction at all to Enter. A program that does not display its input (a
+    password prompt, a raw reader) gets exactly one Enter.
+    """
+    echoed = False
+    if typed > 0:
+        limit = Deadline(0.25 + typed / 50_000)
+        echoed = files.wait_quiet(settle, limit, after=before) > before
+    last = retries if echoed else 0
+    for attempt in range(last + 1):
+        size = files.log_size()
+        host.tmux(["send-keys", "-t", pane.id, "Enter"])
+        if attempt == last or files.wait_growth(size, ENTER_REACTION):
+            return

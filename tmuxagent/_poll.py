@@ -1,0 +1,111 @@
+"""Waiting: one deadline, one polling loop, and the intervals every wait uses.
+
+tmuxagent waits on cheap facts (the size of a log, a tmux format, a process
+state) that no event announces across processes, so every wait is a poll
+with a deadline. They all go through :func:`poll_until`, which always looks
+once more when the deadline comes, so a wait of 0 seconds still looks once.
+"""
+
+from __future__ import annotations
+
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
+#: Seconds a wait (``wait``, ``run``) gives its condition unless told otherwise.
+DEFAULT_TIMEOUT = 30.0
+#: Seconds one tmux client call may take before the server counts as stuck.
+TMUX_TIMEOUT = 10.0
+
+#: Between looks at a growing log: the latency of every wait for output.
+LOG_INTERVAL = 0.004
+#: Between checks that a program still runs, while following its output.
+ALIVE_INTERVAL = 0.2
+#: Between looks at processes (or a server) expected to change state soon.
+PROCESS_INTERVAL = 0.02
+
+
+def check_timeout(timeout: float) -> float:
+    """``timeout`` if it is a usable number of seconds, else UsageError."""
+    from .errors import UsageError
+
+    if not 0 <= timeout < 1e9:  # also refuses NaN and infinity
+        raise UsageError(f"the timeout must be 0 or more seconds, not {timeout:g}")
+    return timeout
+
+
+class Deadline:
+    """A moment in the future, on the monotonic clock."""
+
+    __slots__ = ("end",)
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def sleep(self, interval: float) -> None:
+        """Sleep ``interval`` seconds, or until the deadline if that is sooner."""
+        time.sleep(max(0.0, min(interval, self.end - time.monotonic())))
+
+
+class Every:
+    """Says when a periodic chore is due: ``if every.due(): ...``.
+
+    The period grows by ``backoff`` after each chore, up to ``most``. The
+    first is due after one period, or at once with ``due_now``.
+    """
+
+    __slots__ = ("_next", "_period", "_backoff", "_most")
+
+    def __init__(
+        self, period: float, *, backoff: float = 1.0, most: float = 1.0, due_now: bool = False
+    ) -> None:
+        self._period = period
+        self._backoff = backoff
+        self._most = most
+        self._next = time.monotonic() + (0.0 if due_now else period)
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._period = min(self._period * self._backoff, max(self._most, self._period))
+        self._next = now + self._period
+        return True
+
+
+def poll_until(
+    check: Callable[[], T | None],
+    deadline: Deadline | float,
+    *,
+    interval: float = LOG_INTERVAL,
+    backoff: float = 1.0,
+    most: float = 1.0,
+) -> T | None:
+    """Call ``check`` until it returns something other than None or False.
+
+    Returns that value, or None once ``deadline`` (a :class:`Deadline`, or
+    seconds from now) has passed: ``check`` runs one last time at the
+    deadline. The interval between calls grows by ``backoff`` up to ``most``.
+    """
+    if not isinstance(deadline, Deadline):
+        deadline = Deadline(deadline)
+    while True:
+        result = check()
+        if result is not None and result is not False:
+            return result
+        if deadline.passed:
+            return None
+        deadline.sleep(interval)
+        interval = min(interval * backoff, max(most, interval))

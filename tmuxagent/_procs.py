@@ -1,0 +1,184 @@
+"""This machine's processes: finding, signalling and reaping them through /proc.
+
+Used only by the local host (``_host.py``): a program's processes live where
+tmux runs. Without /proc (macOS) the searches find nothing and the checks
+fall back to what ``kill(pid, 0)`` can tell.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from ._poll import PROCESS_INTERVAL, poll_until
+
+_GONE = (b"Z", b"X")  # process states: zombie, dead
+
+
+def pids() -> list[int]:
+    """Every process id this user can see."""
+    try:
+        return [int(e) for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+
+
+def stat(pid: int) -> list[bytes] | None:
+    """``/proc/PID/stat`` after the command name: state, ppid, pgrp, ... (None: gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rfind(b")") + 2 :].split()  # the name may hold spaces and parens
+
+
+def send(pid: int, sig: int) -> None:
+    """Send ``sig`` to one process, if it is still there."""
+    if pid > 0:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def send_group(pgid: int, sig: int) -> None:
+    """Send ``sig`` to a process group, if it is still there."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is running (and not a zombie)."""
+    fields = stat(pid)
+    return fields is not None and fields[0] not in _GONE
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process group still has a live (non-zombie) member.
+
+    Killed panes can linger as zombies where nobody reaps orphans (PID 1
+    of many containers), so a plain ``killpg(pgid, 0)`` is not enough.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    for pid in pids():
+        fields = stat(pid)
+        if fields and len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in _GONE:
+            return True
+    return not os.path.isdir("/proc")
+
+
+def descendants(*parents: int) -> list[int]:
+    """The processes started by ``parents``, their children, and so on.
+
+    Read before a pane is killed: a program that left the pane's process
+    group (``setsid``) is still found through its parent.
+    """
+    children: dict[int, list[int]] = {}
+    for child in pids():
+        fields = stat(child)
+        if fields and len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(child)
+    found: list[int] = []
+    todo = list(parents)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def with_env(name: str, value: str) -> list[int]:
+    """Processes (of this user) whose environment holds ``name=value``.
+
+    Programs that daemonize leave the pane's process tree, but keep the
+    environment tmuxagent gave them.
+    """
+    wanted = f"{name}={value}".encode()
+    found = []
+    for pid in pids():
+        if pid == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if wanted in f.read().split(b"\0"):
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def tmux_servers(socket_path: str) -> list[int]:
+    """The tmux server process(es) of this user started on ``socket_path``.
+
+    Found by the socket path on the command line (tmux names its server
+    process 'tmux: server').
+    """
+    wanted = os.fsencode(socket_path)
+    found = []
+    for pid in pids():
+        if pid == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/comm", "rb") as f:
+                if f.read().strip() != b"tmux: server":
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            if wanted in argv and os.stat(f"/proc/{pid}").st_uid == os.getuid():
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def writers_idle(path: str) -> bool | None:
+    """Whether the processes writing ``path`` (their stdout) have nothing left.
+
+    That is: each is asleep in a read of its input, so everything it was
+    given is written. None when this machine cannot tell (no /proc).
+    """
+    if not os.path.isdir("/proc"):
+        return None
+    for pid in pids():
+        try:
+            if os.readlink(f"/proc/{pid}/fd/1") != path:
+                continue
+            with open(f"/proc/{pid}/wchan", "rb") as f:
+                wchan = f.read()
+        except OSError:
+            continue
+        fields = stat(pid)
+        if not fields or fields[0] != b"S" or b"read" not in wchan:
+            return False
+    return True
+
+
+def reap(groups: list[int], started: list[int], grace: float = 1.0) -> None:
+    """Make sure killed panes leave nothing running.
+
+    ``groups`` are the panes' process ids (each leads its process group),
+    ``started`` what they had started, found before the kill (some programs
+    leave the group with ``setsid``). tmux hangs up the pane's terminal, which
+    ends almost every program; whatever survives gets SIGTERM, then SIGKILL.
+    """
+    pending = [(True, pid) for pid in groups] + [(False, pid) for pid in started]
+
+    def survivors() -> list[tuple[bool, int]] | None:
+        nonlocal pending
+        pending = [(g, pid) for g, pid in pending if (group_alive if g else alive)(pid)]
+        return None if pending else []
+
+    for sig in (None, signal.SIGTERM, signal.SIGKILL):
+        if sig is not None:
+            for group, pid in pending:
+                (send_group if group else send)(pid, sig)
+        if poll_until(survivors, grace / 2, interval=PROCESS_INTERVAL) is not None:
+            return

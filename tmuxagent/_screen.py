@@ -1,0 +1,130 @@
+"""The screen: what panes show now, as tmux itself renders it (``capture-pane``).
+
+For the stream of everything a program wrote, see ``_output.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ._names import session_target
+from ._records import Capture
+from .errors import CommandFailed, ServerNotRunning, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ._host import Host
+    from ._pane import Pane
+
+#: tmuxagent's history-limit: no pane keeps more scrollback than this.
+HISTORY_LINES = 50_000
+#: The size of a new session's window (columns, rows).
+DEFAULT_SIZE = (120, 40)
+
+
+def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
+    """``'120x40'`` or ``(120, 40)`` to ``(cols, rows)``, checked."""
+    if isinstance(size, str):
+        cols_s, sep, rows_s = size.lower().partition("x")
+        if (
+            not sep
+            or not (cols_s + rows_s).isascii()
+            or not (cols_s.isdigit() and rows_s.isdigit())
+        ):
+            raise UsageError(f"invalid size {size!r}; use COLSxROWS, e.g. 120x40")
+        cols, rows = int(cols_s), int(rows_s)
+    else:
+        cols, rows = size
+    if not (10 <= cols <= 1000 and 2 <= rows <= 1000):
+        raise UsageError(f"invalid size {cols}x{rows}; columns 10-1000, rows 2-1000")
+    return cols, rows
+
+
+def capture_text(host: Host, pane_id: str, args: list[str]) -> str:
+    """``capture-pane`` of one pane, wrapped lines joined."""
+    return host.tmux(["capture-pane", "-p", "-J", "-t", pane_id, *args])
+
+
+def capture(host: Host, pane: Pane, *, lines: int | None, history: bool, ansi: bool) -> Capture:
+    """The screen of ``pane``; with ``lines`` the last N lines including
+    scrollback, with ``history`` all of the scrollback."""
+    if lines is not None and lines < 1:
+        raise UsageError("--lines must be at least 1")
+    if lines is not None and lines > HISTORY_LINES:
+        lines, history = None, True  # more than tmux keeps: all of it
+    args = ["-e"] if ansi else []
+    if history:
+        args += ["-S", "-"]
+    elif lines is not None:
+        args += ["-S", f"-{lines}"]
+    elif pane.dead:
+        args += ["-S", "-1"]  # see tidy_rows
+    rows = tidy_rows(capture_text(host, pane.id, args), pane.dead)
+    if lines is not None:
+        rows = rows[-lines:]
+    return Capture("\n".join(rows), pane.x, pane.y, pane.cols, pane.rows, not pane.dead)
+
+
+def screens(
+    host: Host, names: Iterable[str], *, ansi: bool = False, history: int = 0
+) -> dict[str, Capture]:
+    """The screens of several sessions, in a single tmux call.
+
+    Rows are as on the screen (not joined). Sessions that are gone are left
+    out of the result.
+    """
+    wanted = list(names)
+    if not wanted:
+        return {}
+    mark = f"\x1etmuxagent-{os.urandom(6).hex()}\x1e"
+    head = mark + "#{cursor_x} #{cursor_y} #{pane_width} #{pane_height} #{pane_dead} "
+    head += "#{history_size}"
+    commands: list[list[str]] = []
+    for name in wanted:
+        target = session_target(name)
+        capture = ["capture-pane", "-p", "-t", target, "-S", f"-{max(1, history)}"]
+        if ansi:
+            capture.append("-e")
+        commands += [["display", "-p", "-t", target, head], capture]
+    failed = False
+    try:
+        out = host.tmux(*commands)
+    except ServerNotRunning:
+        return {}
+    except CommandFailed as exc:  # a session went away: tmux stopped there
+        out, failed = exc.stdout, True
+    result: dict[str, Capture] = {}
+    for name, chunk in zip(wanted, out.split(mark)[1:], strict=False):
+        facts, _, text = chunk.partition("\n")
+        try:
+            x, y, cols, rows, dead, scrolled = (int(v) for v in facts.split())
+        except ValueError:
+            continue
+        if not history and not dead and scrolled:
+            text = text.partition("\n")[2]  # one line of history was only for dead panes
+        lines = tidy_rows(text, dead == 1)
+        result[name] = Capture("\n".join(lines), x, y, cols, rows, dead == 0)
+    if failed:
+        rest = wanted[len(result) + 1 :]  # after the one that failed
+        result.update(screens(host, rest, ansi=ansi, history=history))
+    return result
+
+
+def tidy_rows(text: str, dead: bool) -> list[str]:
+    """Captured rows without trailing blanks; for a dead pane, tmux's note last.
+
+    To print "Pane is dead", tmux scrolls the screen up one line (so capture
+    a dead pane with one line of history) and writes at the bottom row: the
+    blank rows between the program's last output and the note go.
+    """
+    rows = [row.rstrip() for row in text.split("\n")]
+    while rows and not rows[-1]:
+        rows.pop()
+    if dead and rows and rows[-1].startswith("Pane is dead"):
+        note = rows.pop()
+        while rows and not rows[-1]:
+            rows.pop()
+        rows.append(note)
+    return rows
