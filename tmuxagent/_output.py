@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._struct import Struct
 from ._term import Terminal
+from .errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -194,3 +195,15 @@ def render_range(
         f"the full log is {files.log} (bytes {start}-{end}) ...]\n"
     )
     return Rendered(head + note + tail, consumed, *cursor)
+
+
+def compile_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` as a multiline regex (``^`` and ``$`` at line ends), or UsageError."""
+    import re
+
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    try:
+        return re.compile(pattern, re.MULTILINE)
+    except re.error as exc:
+        raise UsageError(f"invalid regex {pattern!r}: {exc}") from None

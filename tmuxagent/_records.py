@@ -16,6 +16,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._files import SessionFiles
+    from ._host import Host
+    from ._pane import Pane
+
 #: A live program that has written nothing for this long is called idle.
 IDLE_AFTER = 5.0
 
@@ -119,6 +123,35 @@ class Capture(Struct):
 
     def __str__(self) -> str:
         return self.text
+
+
+def session_info(host: Host, pane: Pane, files: SessionFiles, meta: dict[str, Any]) -> SessionInfo:
+    """What ``status`` and ``list`` report, from the pane, the files and the metadata."""
+    import shlex
+
+    from ._names import decode_name
+
+    argv = meta.get("command") or []
+    size, mtime = files.log_stat()
+    return SessionInfo(
+        name=meta.get("name") or decode_name(pane.tmux_name),
+        command=shlex.join(argv) if argv else "bash (agent shell)",
+        pid=pane.pid,
+        alive=not pane.dead,
+        exit_status=pane.exit_status,
+        signal=pane.signal,
+        cols=pane.cols,
+        rows=pane.rows,
+        idle=max(0.0, time.time() - mtime) if mtime else 0.0,
+        last_output=mtime,
+        output_bytes=size,
+        created=float(meta.get("created") or pane.created),
+        cwd=pane.cwd or meta.get("cwd", ""),  # a dead pane has no directory
+        attached=pane.attached > 0,
+        shell=bool(meta.get("shell")),
+        recording=host.is_recording(files),
+        log=files.log,
+    )
 
 
 def _duration(seconds: float) -> str:

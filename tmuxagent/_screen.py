@@ -8,13 +8,15 @@ from __future__ import annotations
 import os
 
 from ._names import session_target
+from ._poll import Every, poll_until
 from ._records import Capture
 from .errors import CommandFailed, ServerNotRunning, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
+    from ._files import SessionFiles
     from ._host import Host
     from ._pane import Pane
 
@@ -45,6 +47,12 @@ def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
 def capture_text(host: Host, pane_id: str, args: list[str]) -> str:
     """``capture-pane`` of one pane, wrapped lines joined."""
     return host.tmux(["capture-pane", "-p", "-J", "-t", pane_id, *args])
+
+
+def replay(host: Host, pane: Pane) -> str:
+    """Escape sequences that draw the pane's screen as it is now, cursor and all."""
+    screen = capture_text(host, pane.id, ["-e"]).rstrip("\n").split("\n")
+    return "\x1b[H\x1b[2J" + "\r\n".join(screen) + f"\x1b[{pane.y + 1};{pane.x + 1}H"
 
 
 def capture(host: Host, pane: Pane, *, lines: int | None, history: bool, ansi: bool) -> Capture:
@@ -128,3 +136,45 @@ def tidy_rows(text: str, dead: bool) -> list[str]:
             rows.pop()
         rows.append(note)
     return rows
+
+
+def wait_still(
+    host: Host,
+    pane_id: str,
+    files: SessionFiles,
+    seconds: float,
+    timeout: float,
+    *,
+    check: Callable[[], object],
+) -> bool:
+    """Wait until the pane's screen has not changed for ``seconds``.
+
+    The screen is captured again only when the log grew, and every quarter
+    second, when ``check`` runs too (it raises if the program is gone).
+    False after ``timeout`` seconds.
+    """
+    import hashlib
+    import time
+
+    def digest() -> bytes:
+        text = capture_text(host, pane_id, [])
+        return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+    size, shown, changed = files.log_size(), digest(), time.monotonic()
+    periodic = Every(0.25)
+
+    def still() -> bool:
+        nonlocal size, shown, changed
+        if time.monotonic() - changed >= seconds:
+            return True
+        now_size, due = files.log_size(), periodic.due()
+        if now_size != size or due:
+            size = now_size
+            if due:
+                check()
+            now_shown = digest()
+            if now_shown != shown:
+                shown, changed = now_shown, time.monotonic()
+        return False
+
+    return bool(poll_until(still, timeout, interval=0.02))

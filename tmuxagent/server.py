@@ -10,6 +10,7 @@ from ._host import LocalHost, absolute, default_socket
 from ._names import encode_name, session_target, validate_name
 from ._pane import PANE_FORMAT, Pane, settle_status
 from ._poll import LOG_INTERVAL, TMUX_TIMEOUT, poll_until
+from ._records import session_info
 from ._screen import DEFAULT_SIZE, HISTORY_LINES, parse_size, screens
 from ._tmux import format_escape
 from .errors import (
@@ -20,7 +21,7 @@ from .errors import (
     UsageError,
     WaitTimeout,
 )
-from .session import Session, session_info
+from .session import Session
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

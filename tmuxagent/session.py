@@ -13,15 +13,8 @@ import time
 from . import _input, _screen
 from ._names import session_target, validate_name
 from ._pane import PANE_FORMAT, Pane, settle_status
-from ._poll import (
-    ALIVE_INTERVAL,
-    DEFAULT_TIMEOUT,
-    LOG_INTERVAL,
-    Every,
-    check_timeout,
-    poll_until,
-)
-from ._records import Capture, RunResult, SessionInfo
+from ._poll import ALIVE_INTERVAL, DEFAULT_TIMEOUT, LOG_INTERVAL, Every, check_timeout, poll_until
+from ._records import session_info
 from .errors import (
     CommandFailed,
     NoSuchSession,
@@ -40,11 +33,12 @@ if TYPE_CHECKING:
     import re
     from collections.abc import Callable
     from pathlib import Path
-    from typing import Any, TextIO, TypeVar
+    from typing import TextIO, TypeVar
 
     from ._files import Mark, SessionFiles
     from ._host import Host
     from ._output import OutputWatch
+    from ._records import Capture, RunResult, SessionInfo
     from .server import Server
 
     T = TypeVar("T")
@@ -290,7 +284,7 @@ class Session:
         tmuxagent counts, and never the echo of that input. Returns the match.
         Raises WaitTimeout, or ProgramExited if the program ends first.
         """
-        from ._output import OutputWatch
+        from ._output import OutputWatch, compile_pattern
 
         check_timeout(timeout)
         regex = compile_pattern(pattern)
@@ -307,37 +301,13 @@ class Session:
 
     def wait_idle(self, seconds: float, *, timeout: float | None = None) -> None:
         """Wait until the screen has not changed for ``seconds``."""
-        import hashlib
-
         if not 0 < seconds < 1e9:  # also refuses nan and inf
             raise UsageError(f"the idle period must be a positive number of seconds, not {seconds}")
         limit = seconds + DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout)
         if limit < seconds:
             raise UsageError(f"timeout ({limit:g}s) is shorter than the idle period ({seconds:g}s)")
         pane, files = self._live()
-
-        def digest() -> bytes:
-            text = _screen.capture_text(self._host, pane.id, [])
-            return hashlib.blake2b(text.encode(), digest_size=16).digest()
-
-        size, shown, changed = files.log_size(), digest(), time.monotonic()
-        alive = Every(0.25)
-
-        def still() -> bool:
-            nonlocal size, shown, changed
-            if time.monotonic() - changed >= seconds:
-                return True
-            now_size, due = files.log_size(), alive.due()
-            if now_size != size or due:
-                size = now_size
-                if due:
-                    self._live()
-                now_shown = digest()
-                if now_shown != shown:
-                    shown, changed = now_shown, time.monotonic()
-            return False
-
-        if not poll_until(still, limit, interval=0.02):
+        if not _screen.wait_still(self._host, pane.id, files, seconds, limit, check=self._live):
             what = f"the screen to stay unchanged for {seconds:g}s"
             raise WaitTimeout(what, limit, self._screen_tail())
 
@@ -428,11 +398,9 @@ class Session:
         pane, files = self._live()
         if self._host.is_recording(files):
             return
-        screen = _screen.capture_text(self._host, pane.id, ["-e"]).rstrip("\n").split("\n")
-        replay = "\x1b[H\x1b[2J" + "\r\n".join(screen) + f"\x1b[{pane.y + 1};{pane.x + 1}H"
         self._host.start_recording(
             files, started=time.time(), offset=files.log_size(),
-            cols=pane.cols, rows=pane.rows, screen=replay,
+            cols=pane.cols, rows=pane.rows, screen=_screen.replay(self._host, pane),
         )  # fmt: skip
 
     def stop_recording(self) -> None:
@@ -484,35 +452,6 @@ class Session:
         return [*cmd, "-r"] if read_only else cmd
 
 
-def session_info(host: Host, pane: Pane, files: SessionFiles, meta: dict[str, Any]) -> SessionInfo:
-    """What ``status`` and ``list`` report, from the pane, the files and the metadata."""
-    import shlex
-
-    from ._names import decode_name
-
-    argv = meta.get("command") or []
-    size, mtime = files.log_stat()
-    return SessionInfo(
-        name=meta.get("name") or decode_name(pane.tmux_name),
-        command=shlex.join(argv) if argv else "bash (agent shell)",
-        pid=pane.pid,
-        alive=not pane.dead,
-        exit_status=pane.exit_status,
-        signal=pane.signal,
-        cols=pane.cols,
-        rows=pane.rows,
-        idle=max(0.0, time.time() - mtime) if mtime else 0.0,
-        last_output=mtime,
-        output_bytes=size,
-        created=float(meta.get("created") or pane.created),
-        cwd=pane.cwd or meta.get("cwd", ""),  # a dead pane has no directory
-        attached=pane.attached > 0,
-        shell=bool(meta.get("shell")),
-        recording=host.is_recording(files),
-        log=files.log,
-    )
-
-
 class _Vanishing:
     """``with _Vanishing(name):`` a pane that vanished mid-call is NoSuchSession."""
 
@@ -525,14 +464,3 @@ class _Vanishing:
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, CommandFailed) and "can't find" in exc.stderr:
             raise NoSuchSession(self.name) from None
-
-
-def compile_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
-    import re
-
-    if isinstance(pattern, re.Pattern):
-        return pattern
-    try:
-        return re.compile(pattern, re.MULTILINE)
-    except re.error as exc:
-        raise UsageError(f"invalid regex {pattern!r}: {exc}") from None
