@@ -83,6 +83,11 @@ def test_name_encoding_round_trip(name: str) -> None:
     assert decode_name(encoded) == name
 
 
+@pytest.mark.parametrize("encoded", ["ab%A", "ab%", "%", "%4g", "% 1", "%+1", "100%"])
+def test_decode_keeps_a_percent_that_is_no_escape(encoded: str) -> None:
+    assert decode_name(encoded) == encoded
+
+
 ACCEPTED = {
     "Enter": b"\r", "enter": b"\r", "C-c": b"\x03", "c-C": b"\x03", "^C": b"\x03",
     "M-x": b"\x1bx", "M-X": b"\x1bX", "BTab": b"\x1b[Z", "S-Up": b"\x1b[1;2A",
@@ -174,3 +179,35 @@ def test_negative_timeouts_are_refused(ta: tmuxagent.Server, cli: CLI) -> None:
         ta.session("sh").wait_text("x", timeout=-1)
     with pytest.raises(tmuxagent.UsageError, match="idle period"):
         ta.session("sh").wait_idle(float("nan"))
+
+
+#: What an agent's step must not pay for: each costs more to import than a tmux round trip.
+HEAVY = {"argparse", "typing", "dataclasses", "subprocess", "textual", "libtmux", "pexpect",
+         "json", "pathlib", "asyncio"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["capture", "py"],
+        ["send", "py", "1"],
+        ["keys", "py", "BSpace"],
+        ["read", "py"],
+        ["wait", "py", "--text", ">>>", "--timeout", "5"],
+    ],
+    ids=lambda v: v[0],
+)
+def test_hot_verbs_import_nothing_heavy(cli: CLI, verb: list[str]) -> None:
+    cli.ok("start", "py", "--", sys.executable, "-q")
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tmuxagent", "-S", str(cli.socket), *verb],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "tmuxagent" in imported  # the measurement works
+    assert not HEAVY & imported

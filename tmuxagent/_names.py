@@ -14,6 +14,7 @@ from .errors import UsageError
 MAX_NAME = 100
 _ENCODE_ALWAYS = "%.:#\\"
 _ENCODE_FIRST = "$@=~!+-"
+_HEX = "0123456789abcdefABCDEF"
 
 
 def validate_name(name: str) -> str:
@@ -43,23 +44,22 @@ def encode_name(name: str) -> str:
 
 
 def decode_name(encoded: str) -> str:
-    """Inverse of :func:`encode_name` (tolerant of names tmuxagent did not make)."""
+    """Inverse of :func:`encode_name` (tolerant of names tmuxagent did not make).
+
+    Only ``%`` and two hex digits is an escape; any other ``%`` is kept as it is.
+    """
     if "%" not in encoded:
         return encoded
     out = []
     i = 0
     while i < len(encoded):
-        ch = encoded[i]
-        if ch == "%" and i + 2 < len(encoded) + 1:
-            code = encoded[i + 1 : i + 3]
-            try:
-                out.append(chr(int(code, 16)))
-                i += 3
-                continue
-            except ValueError:
-                pass
-        out.append(ch)
-        i += 1
+        code = encoded[i + 1 : i + 3]
+        if encoded[i] == "%" and len(code) == 2 and all(c in _HEX for c in code):
+            out.append(chr(int(code, 16)))
+            i += 3
+        else:
+            out.append(encoded[i])
+            i += 1
     return "".join(out)
 
 
