@@ -8,7 +8,6 @@ fall back to what ``kill(pid, 0)`` can tell.
 from __future__ import annotations
 
 import os
-import signal
 
 from ._poll import PROCESS_INTERVAL, poll_until
 
@@ -169,6 +168,8 @@ def reap(groups: list[int], started: list[int], grace: float = 1.0) -> None:
     leave the group with ``setsid``). tmux hangs up the pane's terminal, which
     ends almost every program; whatever survives gets SIGTERM, then SIGKILL.
     """
+    import signal  # not at the top: the CLI's hot path does not signal
+
     pending = [(True, pid) for pid in groups] + [(False, pid) for pid in started]
 
     def survivors() -> list[tuple[bool, int]] | None:
