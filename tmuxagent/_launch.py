@@ -8,7 +8,8 @@ so the program keeps the pane's pid and its exit status reaches tmux.
 
 Run with ``python -I -S``: it must not import anything but the stdlib.
 If the program cannot be started, the reason goes to the pane (the program's
-stderr) and to ``launch.error`` beside the spec, where ``start`` finds it.
+stderr, so ``capture`` and ``read`` show it) and to ``launch.error`` in the
+session's directory, beside its log.
 """
 
 from __future__ import annotations
