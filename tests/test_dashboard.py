@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Label
 
 import tmuxagent
 from tests.conftest import CLI, prog
 from tmuxagent.dashboard import DashboardApp
-from tmuxagent.dashboard.app import ConfirmScreen, FocusScreen, Preview
+from tmuxagent.dashboard.screens import AskScreen, ConfirmScreen, FocusScreen, LogScreen
+from tmuxagent.dashboard.widgets import Preview
 
 #: Slower than the real dashboard's ticks: Pilot waits for the app to be idle
 #: after each key press, and an app that ticks constantly never quite is.
@@ -65,6 +66,21 @@ async def test_markup_in_names_is_text(ta: tmuxagent.Server) -> None:
         table = app.query_one("#sessions", DataTable)
         assert table.get_cell("[b]x[/b]", "name").plain == "[b]x[/b]"
         assert "[red]not markup[/red]" in table.get_cell("[b]x[/b]", "command").plain
+        # Every screen that shows the name: full size, both dialogs, the log.
+        app.select("[b]x[/b]")
+        await pilot.press("enter")
+        assert isinstance(app.screen, FocusScreen)
+        await until(pilot, lambda: app.screen.view.content.lines)
+        assert "[b]x[/b]" in str(app.screen.title_label.render())
+        for key, screen in (("i", AskScreen), ("k", AskScreen), ("x", ConfirmScreen)):
+            await pilot.press(key)
+            assert isinstance(app.screen, screen)
+            assert any("[b]x[/b]" in str(label.render()) for label in app.screen.query(Label))
+            await pilot.press("escape")
+            assert isinstance(app.screen, FocusScreen)
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen))
+        assert any("[b]x[/b]" in str(label.render()) for label in app.screen.query(Label))
 
 
 async def test_filter_and_sort(ta: tmuxagent.Server) -> None:

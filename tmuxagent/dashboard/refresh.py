@@ -30,6 +30,8 @@ class Snapshot:
     screens: dict[str, list[Text]] = field(default_factory=dict)
     #: The focused session's screen with scrollback, when it changed.
     focused: list[Text] | None = None
+    #: The view ``focused`` was fetched for (see :meth:`Refresher.tick`).
+    focused_for: tuple[str, int] | None = None
     #: Set when the server could not be asked (not running, tmux failing).
     error: str | None = None
 
@@ -47,13 +49,11 @@ class Refresher:
         self.naive = naive
         self._seen: dict[str, tuple[int, bool, int, int]] = {}
         self._texts: dict[str, str] = {}
-        self._focused: tuple[str, int] | None = None
+        self._focused: tuple[tuple[str, int], int] | None = None
 
-    def forget_focus(self) -> None:
-        """Send the focused session's screen again next tick (a new view shows it)."""
-        self._focused = None
-
-    def tick(self, focused: str | None = None) -> Snapshot:
+    def tick(self, focused: tuple[str, int] | None = None) -> Snapshot:
+        """What changed since the last tick. ``focused`` is the full-size view, as
+        (session name, view number): a new view gets the whole screen again."""
         try:
             sessions = self.server.sessions()
         except TmuxAgentError as exc:
@@ -94,15 +94,16 @@ class Refresher:
                 screens[name] = to_lines(capture)
         for name in set(self._texts) - set(seen):
             del self._texts[name]
-        return Snapshot(sessions, screens, self._focus(focused, seen))
+        return Snapshot(sessions, screens, self._focus(focused, seen), focused_for=focused)
 
     def _focus(
-        self, name: str | None, seen: dict[str, tuple[int, bool, int, int]]
+        self, view: tuple[str, int] | None, seen: dict[str, tuple[int, bool, int, int]]
     ) -> list[Text] | None:
-        if name is None or name not in seen:
+        if view is None or view[0] not in seen:
             self._focused = None
             return None
-        state = (name, hash(seen[name]))
+        name = view[0]
+        state = (view, hash(seen[name]))
         if self._focused == state:
             return None
         try:
