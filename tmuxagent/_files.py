@@ -217,6 +217,13 @@ class SessionFiles:
             data = None
         return data if isinstance(data, dict) else {}
 
+    def note_input(self, text: str, x: int, y: int) -> Mark:
+        """Mark where the log stands as ``text`` is about to be typed, the cursor
+        at (x, y): waits start there and leave out the echo."""
+        mark = Mark(self.log_size(), text, x, y, time.time())
+        self.write_mark(mark)
+        return mark
+
     def write_mark(self, mark: Mark) -> None:
         head = f"{mark.offset} {mark.x} {mark.y} {mark.time!r}\n"
         _replace(self.mark_path, head.encode() + mark.text.encode("utf-8", "surrogatepass"))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import sys
 
-from . import _procs
 from ._files import SessionFiles, secure_dir
 from ._poll import TMUX_TIMEOUT, Deadline, poll_until
 from ._tmux import Runner, format_escape
@@ -183,6 +182,8 @@ class LocalHost(Host):
         """
         import signal
 
+        from . import _procs
+
         if os.path.exists(self.socket_path):
             return False
         for pid in _procs.tmux_servers(self.socket_path):
@@ -250,6 +251,8 @@ class LocalHost(Host):
         return SessionFiles(state_dir) if state_dir and os.path.isdir(state_dir) else None
 
     def complete_log(self, files: SessionFiles, limit: float = 3.0) -> None:
+        from . import _procs
+
         # tmux hands output to the log's writer (cat, through pipe-pane)
         # asynchronously: two round trips make sure it has passed on what it
         # had; then the writer must be idle, waiting for more.
@@ -267,9 +270,13 @@ class LocalHost(Host):
     # -- processes ---------------------------------------------------------------
 
     def signal(self, pid: int, signum: int) -> None:
+        from . import _procs
+
         _procs.send(pid, signum)
 
     def end_session(self, files: SessionFiles, target: str, pid: int | None) -> None:
+        from . import _procs
+
         started = _procs.descendants(pid) if pid else []
         started += _procs.with_env("TMUXAGENT_SESSION_ID", files.session_id)
         try:
@@ -281,6 +288,8 @@ class LocalHost(Host):
 
     def end_server(self, pids: list[int]) -> None:
         import shutil
+
+        from . import _procs
 
         started = _procs.descendants(*pids)
         started += _procs.with_env("TMUXAGENT_SOCKET", self.socket_path)
@@ -294,6 +303,8 @@ class LocalHost(Host):
     def end_unresponsive(self) -> None:
         import shutil
         import signal
+
+        from . import _procs
 
         started = _procs.with_env("TMUXAGENT_SOCKET", self.socket_path)
         for pid in _procs.tmux_servers(self.socket_path):

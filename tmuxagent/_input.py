@@ -1,16 +1,15 @@
 """Input: text typed exactly, and an Enter that the program really gets.
 
-Before any input, :func:`mark` notes where the log stands, where the cursor
-is and what is about to be typed: waits start there and leave out the echo.
+Before any input, the session notes where the log stands, where the cursor is
+and what is about to be typed (``SessionFiles.note_input``): waits start there
+and leave out the echo.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import time
 
-from ._files import Mark
 from ._poll import Deadline
 
 TYPE_CHECKING = False
@@ -27,13 +26,6 @@ ENTER_RETRIES = 2
 ENTER_REACTION = 0.6
 
 _buffers = itertools.count(1)
-
-
-def mark(files: SessionFiles, pane: Pane, text: str) -> int:
-    """Note that ``text`` is about to be typed; returns the log's size."""
-    offset = files.log_size()
-    files.write_mark(Mark(offset, text, pane.x, pane.y, time.time()))
-    return offset
 
 
 def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool) -> None:
@@ -65,23 +57,22 @@ def press_enter(
     before: int,
     typed: int,
     *,
-    retries: int = ENTER_RETRIES,
-    settle: float = ENTER_SETTLE,
+    retry: bool = True,
 ) -> None:
     """Press Enter after ``typed`` characters, so that the program submits them.
 
     Full-screen programs (Ink-based agent CLIs among them) ignore an Enter
     that arrives in the same burst as the text. So: wait for the echo (the
-    log growing past ``before``) to settle, press Enter, and press it again
-    (at most ``retries`` times) if the program showed the text but shows no
-    reaction at all to Enter. A program that does not display its input (a
+    log growing past ``before``) to settle, press Enter, and with ``retry``
+    press it again (at most ENTER_RETRIES times) if the program showed the
+    text but shows no reaction at all to Enter. A program that does not display its input (a
     password prompt, a raw reader) gets exactly one Enter.
     """
     echoed = False
     if typed > 0:
         limit = Deadline(0.25 + typed / 50_000)
-        echoed = files.wait_quiet(settle, limit, after=before) > before
-    last = retries if echoed else 0
+        echoed = files.wait_quiet(ENTER_SETTLE, limit, after=before) > before
+    last = ENTER_RETRIES if echoed and retry else 0
     for attempt in range(last + 1):
         size = files.log_size()
         host.tmux(["send-keys", "-t", pane.id, "Enter"])

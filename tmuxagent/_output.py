@@ -9,7 +9,7 @@ on it (the agent shell's prompts: ``_shell.py``); ``read`` uses :func:`render_ra
 
 from __future__ import annotations
 
-from ._struct import Struct
+from ._records import Struct
 from ._term import Terminal
 from .errors import UsageError
 

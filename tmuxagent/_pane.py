@@ -8,7 +8,7 @@ adding one row to the table.
 from __future__ import annotations
 
 from ._poll import PROCESS_INTERVAL, poll_until
-from ._struct import Struct
+from ._records import Struct
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,15 +1,15 @@
 """The records tmuxagent returns: a session's status, a command's result, a screen.
 
-Plain data with a ``repr``, equality and ``_asdict()``; built without
-dataclasses or typing, which would cost the CLI more to import than a tmux
-round trip.
+Plain data with a ``repr``, equality and ``_asdict()``: :class:`Struct` gives
+what NamedTuple would, without importing dataclasses or typing, which would
+cost the CLI more than a tmux round trip. Subclasses list their fields in
+``__slots__`` and write a typed ``__init__``.
 """
 
 from __future__ import annotations
 
 import time
 
-from ._struct import Struct
 from .errors import signal_name
 
 TYPE_CHECKING = False
@@ -19,6 +19,27 @@ if TYPE_CHECKING:
     from ._files import SessionFiles
     from ._host import Host
     from ._pane import Pane
+
+
+class Struct:
+    """Base of the records: ``repr``, ``==`` and ``_asdict()`` from ``__slots__``."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def _asdict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self._asdict().items())
+        return f"{type(self).__name__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._asdict() == other._asdict()
+
+    __hash__ = None  # type: ignore[assignment]
+
 
 #: A live program that has written nothing for this long is called idle.
 IDLE_AFTER = 5.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from . import _input, _screen
+from . import _screen
 from ._names import session_target, validate_name
 from ._pane import PANE_FORMAT, Pane, settle_status
 from ._poll import ALIVE_INTERVAL, DEFAULT_TIMEOUT, LOG_INTERVAL, Every, check_timeout, poll_until
@@ -26,7 +26,6 @@ from .errors import (
     WaitTimeout,
     shell_quote,
 )
-from .keys import validate_keys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,11 +54,6 @@ class Session:
     stays valid across restarts of its program and reports a missing session
     with :class:`~tmuxagent.NoSuchSession`.
     """
-
-    #: Seconds to let a program take in typed text before Enter is pressed.
-    enter_settle = _input.ENTER_SETTLE
-    #: How often Enter is pressed again when the program shows no reaction.
-    enter_retries = _input.ENTER_RETRIES
 
     def __init__(self, server: Server, name: str) -> None:
         self.server = server
@@ -140,37 +134,37 @@ class Session:
         pressed again (see ``_input.press_enter``); ``retry_enter=False``
         presses it once.
         """
-        self._input(text, enter, retry_enter, bracketed=False)
+        if not isinstance(text, str):
+            raise UsageError(f"text to send must be a str, not {type(text).__name__}")
+        self._type(*self._live(), text, bracketed=False, enter=enter, retry=retry_enter)
 
     def paste(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> None:
         """Paste ``text`` (any size) as one bracketed paste; Enter if ``enter``."""
-        self._input(text, enter, retry_enter, bracketed=True)
-
-    def _input(self, text: str, enter: bool, retry_enter: bool, *, bracketed: bool) -> None:
         if not isinstance(text, str):
-            raise UsageError(f"text to send must be a str, not {type(text).__name__}")
-        pane, files = self._live()
-        before = _input.mark(files, pane, text + ("\n" if enter else ""))
-        self._type_and_enter(pane, files, before, text, bracketed, enter, retry_enter)
+            raise UsageError(f"text to paste must be a str, not {type(text).__name__}")
+        self._type(*self._live(), text, bracketed=True, enter=enter, retry=retry_enter)
 
-    def _type_and_enter(
-        self, pane: Pane, files: SessionFiles, before: int, text: str,
+    def _type(
+        self, pane: Pane, files: SessionFiles, text: str, *,
         bracketed: bool, enter: bool, retry: bool = True,
-    ) -> None:  # fmt: skip
+    ) -> Mark:  # fmt: skip
+        """Note the input (waits start after it), type it, press Enter if asked."""
+        from . import _input
+
+        mark = files.note_input(text + ("\n" if enter else ""), pane.x, pane.y)
         with _Vanishing(self.name):
             _input.type_text(self._host, pane, text, bracketed=bracketed)
             if enter:
-                retries = self.enter_retries if retry else 0
-                _input.press_enter(
-                    self._host, files, pane, before, len(text),
-                    retries=retries, settle=self.enter_settle,
-                )  # fmt: skip
+                _input.press_enter(self._host, files, pane, mark.offset, len(text), retry=retry)
+        return mark
 
     def keys(self, *keys: str) -> None:
         """Press named keys (``Enter``, ``C-c``, ``Up``, ``F5``...) in order."""
+        from .keys import validate_keys
+
         names = validate_keys(keys)
         pane, files = self._live()
-        _input.mark(files, pane, "")
+        files.note_input("", pane.x, pane.y)
         self._tmux(["send-keys", "-t", pane.id, *names])
 
     # -- output ----------------------------------------------------------------
@@ -357,12 +351,9 @@ class Session:
         self._shell("run", files)
         if not has_prompt(files, files.mark().offset):
             raise SessionBusy(self.name)
-        text = command.strip("\n")
-        before = _input.mark(files, pane, text + "\n")
-        mark = files.mark()
         # As a paste, so that readline takes it literally: a tab in the command
         # would otherwise complete file names, and lines would run one by one.
-        self._type_and_enter(pane, files, before, text, bracketed=True, enter=True)
+        mark = self._type(pane, files, command.strip("\n"), bracketed=True, enter=True)
         return self._await_prompt(pane, files, mark, timeout, f"{command!r} to finish")
 
     def wait_prompt(self, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
