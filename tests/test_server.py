@@ -240,7 +240,7 @@ def test_libtmux_bridge(ta: tmuxagent.Server) -> None:
     ta.start("bridged", ["sleep", "30"])
     server = ta.libtmux()
     assert [s.name for s in server.sessions] == ["bridged"]  # tmux's own name for it
-    assert server.sessions[0].active_pane.pane_id == ta.session("bridged")._pane().id
+    assert server.sessions[0].active_pane.pane_id == ta.session("bridged")._at.pane().id
 
 
 def test_kill_reaches_what_left_the_process_group(ta: tmuxagent.Server, tmp_path: Path) -> None:
@@ -276,6 +276,37 @@ def test_odd_inputs_give_one_line(ta: tmuxagent.Server, cli: CLI, tmp_path: Path
         ta.start("str", "sleep 5")  # type: ignore[arg-type]
 
 
+def test_a_session_whose_files_are_gone_is_listed_and_killable(
+    ta: tmuxagent.Server, cli: CLI
+) -> None:
+    import shutil
+
+    session = ta.start("lost", ["sh", "-c", "echo ready; exec sleep 30"])
+    session.wait_text("^ready$")  # launched: the launcher has read its spec
+    shutil.rmtree(session.files.root)
+    listed = ta.sessions()
+    assert [i.name for i in listed] == ["lost"]
+    assert listed[0].alive and "files are gone" in listed[0].command
+    assert "lost" in cli.ok("list") and "running" in cli.ok("list")
+    proc = cli("read", "lost")
+    assert proc.returncode == 3 and "kill lost" in proc.stderr
+    cli.ok("kill", "lost")  # as the message says
+    assert ta.sessions() == []
+
+
+def test_bad_input_is_refused_before_anything_else(ta: tmuxagent.Server, cli: CLI) -> None:
+    proc = cli("capture", "nosuch", "--lines", "0")
+    assert proc.returncode == 2 and "--lines" in proc.stderr
+    with pytest.raises(tmuxagent.UsageError, match="working directory"):
+        ta.start("x", ["true"], cwd="/nonexistent", env={"": "x"})
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(tmuxagent.UsageError, match="tmux timeout"):
+            tmuxagent.Server(ta.socket_path, timeout=bad)
+    with pytest.raises(tmuxagent.UsageError, match="timeout"):
+        ta.start("x", ready_timeout=float("nan"))
+    assert ta.sessions() == []
+
+
 def test_socket_path_with_percent(tmp_path: Path) -> None:
     odd = tmp_path / "p%sct"
     server = tmuxagent.Server(odd / "s.sock")
@@ -290,7 +321,7 @@ def test_kill_all_on_a_hung_server(ta: tmuxagent.Server, cli: CLI) -> None:
     import signal
 
     session = ta.start("frozen", ["sleep", "300"])
-    pane = session._pane()
+    pane = session._at.pane()
     os.kill(pane.server_pid, signal.SIGSTOP)
     proc = cli("--tmux-timeout", "0.5", "kill", "--all", timeout=30)
     assert proc.returncode == 0, proc.stderr

@@ -54,7 +54,7 @@ def test_long_line_warning(ta: tmuxagent.Server, cli: CLI) -> None:
 
 def test_every_tmux_call_has_a_timeout(ta: tmuxagent.Server, cli: CLI) -> None:
     session = ta.start("frozen", ["sleep", "30"])
-    server_pid = session._pane().server_pid
+    server_pid = session._at.pane().server_pid
     os.kill(server_pid, signal.SIGSTOP)  # a hung server: no call may hang with it
     try:
         proc = cli("--tmux-timeout", "0.5", "send", "frozen", "x", timeout=20)

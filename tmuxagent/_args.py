@@ -9,6 +9,8 @@ verb's ``--help``.
 
 from __future__ import annotations
 
+from ._poll import TMUX_TIMEOUT
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -95,7 +97,8 @@ def option_lines(options: Iterable[Opt]) -> list[str]:
 #: Options that come before the verb.
 GLOBAL_OPTIONS = (
     Opt("--socket", "str", "the tmux server to use", "PATH", short="-S"),
-    Opt("--tmux-timeout", "float", "seconds one tmux call may take (default 10)", "S", 10.0,
+    Opt("--tmux-timeout", "float", f"seconds one tmux call may take (default {TMUX_TIMEOUT:g})",
+        "S", TMUX_TIMEOUT,
         positive=True),
 )  # fmt: skip
 

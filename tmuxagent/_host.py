@@ -6,7 +6,8 @@ its output all belong to the machine that runs the tmux server. :class:`Host`
 is the interface to them and :class:`LocalHost` is this machine. Sessions,
 waits, rendering, the CLI and the dashboard only ever ask a Host (they never
 spawn tmux, open a session's file by path or signal a process themselves), so
-a remote host is one more implementation of this class.
+a remote host is one more implementation of this class. The one exception is
+``attach``: a human's terminal runs the command that :meth:`attach_argv` gives.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import sys
 
 from ._files import SessionFiles, secure_dir
-from ._poll import TMUX_TIMEOUT, Deadline, poll_until
+from ._poll import DRAIN_TIMEOUT, TMUX_TIMEOUT, Deadline, poll_until
 from ._tmux import Runner, format_escape
 from .errors import CommandFailed, ServerNotRunning, TmuxError, UsageError
 
@@ -74,11 +75,15 @@ class Host:
 
     # -- starting programs -----------------------------------------------------
 
+    def prepare(self, cwd: str) -> None:
+        """Make ready to start a session in ``cwd``: UsageError when ``cwd`` is
+        not a directory, or the socket's directory cannot be made."""
+        raise NotImplementedError
+
     def program(self, command: Sequence[str] | None, path: str | None, cwd: str) -> list[str]:
         """The argv that runs ``command`` in ``cwd`` (the agent shell when None).
 
-        Raises UsageError when ``cwd`` is not a directory or the program
-        cannot be found on ``path``.
+        Raises UsageError when the program cannot be found on ``path``.
         """
         raise NotImplementedError
 
@@ -103,7 +108,7 @@ class Host:
         """The files of an existing session (None when they are gone)."""
         raise NotImplementedError
 
-    def complete_log(self, files: SessionFiles, limit: float = 3.0) -> None:
+    def complete_log(self, files: SessionFiles, limit: float = DRAIN_TIMEOUT) -> None:
         """After the program ended: wait until all it wrote is in the log."""
         raise NotImplementedError
 
@@ -113,8 +118,9 @@ class Host:
         """Send a signal to one process on the host."""
         raise NotImplementedError
 
-    def end_session(self, files: SessionFiles, target: str, pid: int | None) -> None:
-        """Kill the session ``target``, what its program (``pid``) started, its files."""
+    def end_session(self, files: SessionFiles | None, target: str, pid: int | None) -> None:
+        """Kill the session ``target``, what its program (``pid``) started, its
+        files (None: they are gone already)."""
         raise NotImplementedError
 
     def end_server(self, pids: list[int]) -> None:
@@ -197,11 +203,18 @@ class LocalHost(Host):
 
     # -- starting programs -----------------------------------------------------
 
+    def prepare(self, cwd: str) -> None:
+        if not os.path.isdir(cwd):
+            raise UsageError(f"working directory {cwd!r} does not exist")
+        parent = os.path.dirname(self.socket_path)
+        try:
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {parent}: {exc.strerror}") from None
+
     def program(self, command: Sequence[str] | None, path: str | None, cwd: str) -> list[str]:
         import shutil
 
-        if not os.path.isdir(cwd):
-            raise UsageError(f"working directory {cwd!r} does not exist")
         if not command:
             bash = shutil.which("bash", path=path)
             if bash is None:
@@ -224,11 +237,6 @@ class LocalHost(Host):
         return argv
 
     def create_files(self, session_id: str, meta: dict[str, Any]) -> SessionFiles:
-        parent = os.path.dirname(self.socket_path)
-        try:
-            os.makedirs(parent, mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create {parent}: {exc.strerror}") from None
         files = SessionFiles.create(self.state_root, session_id)
         files.write_meta(meta)
         return files
@@ -250,7 +258,7 @@ class LocalHost(Host):
     def files(self, state_dir: str) -> SessionFiles | None:
         return SessionFiles(state_dir) if state_dir and os.path.isdir(state_dir) else None
 
-    def complete_log(self, files: SessionFiles, limit: float = 3.0) -> None:
+    def complete_log(self, files: SessionFiles, limit: float = DRAIN_TIMEOUT) -> None:
         from . import _procs
 
         # tmux hands output to the log's writer (cat, through pipe-pane)
@@ -262,9 +270,10 @@ class LocalHost(Host):
             except TmuxError:
                 break
         deadline = Deadline(limit)
-        if _procs.writers_idle(files.log) is None:  # cannot tell here: wait for quiet
+        idle = _procs.writers_idle(files.log)
+        if idle is None:  # cannot tell here: wait for quiet
             files.wait_quiet(0.25, deadline)
-        else:
+        elif not idle:
             poll_until(lambda: _procs.writers_idle(files.log), deadline, interval=0.003)
 
     # -- processes ---------------------------------------------------------------
@@ -274,17 +283,19 @@ class LocalHost(Host):
 
         _procs.send(pid, signum)
 
-    def end_session(self, files: SessionFiles, target: str, pid: int | None) -> None:
+    def end_session(self, files: SessionFiles | None, target: str, pid: int | None) -> None:
         from . import _procs
 
         started = _procs.descendants(pid) if pid else []
-        started += _procs.with_env("TMUXAGENT_SESSION_ID", files.session_id)
+        if files is not None:
+            started += _procs.with_env("TMUXAGENT_SESSION_ID", files.session_id)
         try:
             self.tmux(["kill-session", "-t", target])
         except (CommandFailed, ServerNotRunning):
             pass  # it ended on its own meanwhile
         _procs.reap([pid] if pid else [], sorted(set(started)))
-        files.remove()
+        if files is not None:
+            files.remove()
 
     def end_server(self, pids: list[int]) -> None:
         import shutil

@@ -1,17 +1,30 @@
-"""What tmux says about a session's pane, asked in one format and read by name.
+"""A session's pane: what tmux says about it, and finding it by session name.
 
 :data:`PANE_FORMAT` asks tmux for every field of :data:`FIELDS` in one line;
 :class:`Pane` reads that line back into named attributes. Add a field by
-adding one row to the table.
+adding one row to the table. :class:`SessionPane` finds the pane and files of
+a session by name, for every call afresh.
 """
 
 from __future__ import annotations
 
+from ._names import session_target
 from ._poll import PROCESS_INTERVAL, poll_until
 from ._records import Struct
+from .errors import (
+    CommandFailed,
+    NoSuchSession,
+    ProgramExited,
+    ServerNotRunning,
+    SessionError,
+    shell_quote,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from ._files import SessionFiles
     from ._host import Host
 
 _SEPARATOR = "\x1f"
@@ -114,3 +127,94 @@ def settle_status(host: Host, pane: Pane) -> Pane:
 
     poll_until(look, 2.0, interval=PROCESS_INTERVAL)
     return pane
+
+
+class SessionPane:
+    """The pane and files of the session called ``name``, looked up afresh on
+    every use (a session may end, restart or vanish between two calls)."""
+
+    def __init__(self, host: Host, name: str) -> None:
+        self.host = host
+        self.name = name
+        self.target = session_target(name)
+        self._meta: tuple[str, dict[str, Any]] = ("", {})
+
+    def find(self) -> Pane:
+        """The session's pane now (NoSuchSession if there is none)."""
+        host = self.host
+        try:
+            out = host.tmux(
+                ["list-panes", "-s", "-t", self.target, "-f", "#{@tmuxagent_pane}",
+                 "-F", PANE_FORMAT]
+            )  # fmt: skip
+        except ServerNotRunning:
+            raise NoSuchSession(self.name, server_running=False) from None
+        except CommandFailed as exc:
+            if "can't find" in exc.stderr:
+                raise NoSuchSession(self.name) from None
+            raise
+        line = out.split("\n", 1)[0]
+        if not line:
+            raise SessionError(
+                f"session {self.name!r} was not started by tmuxagent; "
+                "use 'tmuxagent start' to create sessions it can drive"
+            )
+        pane = Pane(line)
+        return settle_status(host, pane) if pane.status_pending else pane
+
+    def lookup(self) -> tuple[Pane, SessionFiles]:
+        """The pane now, and the session's files; reattaches a lost log pipe."""
+        host = self.host
+        pane = self.find()
+        files = host.files(pane.state_dir)
+        if files is None:
+            raise SessionError(
+                f"the files of session {self.name!r} are gone ({pane.state_dir or 'no path'}); "
+                f"'tmuxagent kill {shell_quote(self.name)}' and start it again"
+            )
+        if not pane.piped and not pane.dead:
+            host.tmux(["pipe-pane", "-t", pane.id, host.log_pipe(files)])
+        return pane, files
+
+    def meta(self, files: SessionFiles) -> dict[str, Any]:
+        """The session's metadata: written once by ``start``, so read once."""
+        if self._meta[0] != files.root:  # first use, or a new session of this name
+            self._meta = (files.root, files.meta())
+        return self._meta[1]
+
+    def pane(self) -> Pane:
+        """The pane now (with the checks of :meth:`lookup`)."""
+        return self.lookup()[0]
+
+    def live(self) -> tuple[Pane, SessionFiles]:
+        """As :meth:`lookup`, for a program that must still run (else ProgramExited)."""
+        pane, files = self.lookup()
+        if pane.dead:
+            raise ProgramExited(self.name, pane.exit_status, pane.signal)
+        return pane, files
+
+    def tmux(self, *commands: list[str]) -> str:
+        """tmux commands aimed at the pane."""
+        with vanishing(self.name):
+            return self.host.tmux(*commands)
+
+    def complete(self) -> tuple[Pane, SessionFiles]:
+        """The pane and files; if the program has ended, with all its output in the log."""
+        pane, files = self.lookup()
+        if pane.dead:
+            self.host.complete_log(files)
+        return pane, files
+
+
+class vanishing:
+    """``with vanishing(name):`` a pane that vanished mid-call is NoSuchSession."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, CommandFailed) and "can't find" in exc.stderr:
+            raise NoSuchSession(self.name) from None

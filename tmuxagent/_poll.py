@@ -21,11 +21,17 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 30.0
 #: Seconds one tmux client call may take before the server counts as stuck.
 TMUX_TIMEOUT = 10.0
+#: Seconds ``start`` waits for the agent shell's first prompt.
+READY_TIMEOUT = 10.0
+#: Seconds to wait, after a program ended, for the last of its output to reach the log.
+DRAIN_TIMEOUT = 3.0
 
 #: Between looks at a growing log: the latency of every wait for output.
 LOG_INTERVAL = 0.004
-#: Between checks that a program still runs, while following its output.
+#: Between checks that the agent shell still runs, while waiting for its prompt.
 ALIVE_INTERVAL = 0.2
+#: The first check that a program still runs during a text wait (then 1.5x longer, up to 1 s).
+ALIVE_FIRST = 0.1
 #: Between looks at processes (or a server) expected to change state soon.
 PROCESS_INTERVAL = 0.02
 
@@ -46,9 +52,6 @@ class Deadline:
 
     def __init__(self, seconds: float) -> None:
         self.end = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return max(0.0, self.end - time.monotonic())
 
     @property
     def passed(self) -> bool:

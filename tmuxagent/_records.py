@@ -102,6 +102,10 @@ class SessionInfo(Struct):
         quiet = (time.time() if now is None else now) - self.last_output
         return f"idle {_duration(quiet)}" if quiet >= IDLE_AFTER else "running"
 
+    def age(self, now: float | None = None) -> str:
+        """How long ago the session started, in a few characters: ``42s``, ``5m``."""
+        return _duration((time.time() if now is None else now) - self.created)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: size as 'COLSxROWS', created as ISO 8601."""
         data = self._asdict()
@@ -146,32 +150,43 @@ class Capture(Struct):
         return self.text
 
 
-def session_info(host: Host, pane: Pane, files: SessionFiles, meta: dict[str, Any]) -> SessionInfo:
-    """What ``status`` and ``list`` report, from the pane, the files and the metadata."""
+def session_info(
+    host: Host, pane: Pane, files: SessionFiles | None, meta: dict[str, Any]
+) -> SessionInfo:
+    """What ``status`` and ``list`` report, from the pane, the files (None: they
+    are gone) and the metadata."""
     import shlex
 
     from ._names import decode_name
 
     argv = meta.get("command") or []
-    size, mtime = files.log_stat()
+    if argv:
+        command = shlex.join(argv)
+    elif meta.get("shell"):
+        command = "bash (agent shell)"
+    else:
+        command = "? (its files are gone)"
+    created = float(meta.get("created") or pane.created)
+    size, mtime = files.log_stat() if files else (0, 0.0)
+    mtime = mtime or created
     return SessionInfo(
         name=meta.get("name") or decode_name(pane.tmux_name),
-        command=shlex.join(argv) if argv else "bash (agent shell)",
+        command=command,
         pid=pane.pid,
         alive=not pane.dead,
         exit_status=pane.exit_status,
         signal=pane.signal,
         cols=pane.cols,
         rows=pane.rows,
-        idle=max(0.0, time.time() - mtime) if mtime else 0.0,
+        idle=max(0.0, time.time() - mtime),
         last_output=mtime,
         output_bytes=size,
-        created=float(meta.get("created") or pane.created),
+        created=created,
         cwd=pane.cwd or meta.get("cwd", ""),  # a dead pane has no directory
         attached=pane.attached > 0,
         shell=bool(meta.get("shell")),
-        recording=host.is_recording(files),
-        log=files.log,
+        recording=host.is_recording(files) if files else False,
+        log=files.log if files else "",
     )
 
 

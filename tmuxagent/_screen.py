@@ -58,8 +58,6 @@ def replay(host: Host, pane: Pane) -> str:
 def capture(host: Host, pane: Pane, *, lines: int | None, history: bool, ansi: bool) -> Capture:
     """The screen of ``pane``; with ``lines`` the last N lines including
     scrollback, with ``history`` all of the scrollback."""
-    if lines is not None and lines < 1:
-        raise UsageError("--lines must be at least 1")
     if lines is not None and lines > HISTORY_LINES:
         lines, history = None, True  # more than tmux keeps: all of it
     args = ["-e"] if ansi else []

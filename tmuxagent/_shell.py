@@ -44,21 +44,13 @@ class ShellWatch(OutputWatch):
         return self.results[0] if self.results else None
 
 
-def has_prompt(files: SessionFiles, since: int, until: int | None = None) -> bool:
-    """Whether the shell printed a prompt in ``log[since:until]`` (the end by default)."""
-    return last_prompt_offset(files, since, until) is not None
-
-
-def last_prompt_offset(files: SessionFiles, since: int, until: int | None = None) -> int | None:
-    """Offset of the agent shell's last prompt marker in ``log[since:until]``."""
-    end = files.log_size() if until is None else until
+def has_prompt(files: SessionFiles, since: int) -> bool:
+    """Whether the shell printed a prompt in the log after offset ``since``."""
     chunk = 65536
-    pos = end
+    end = pos = files.log_size()
     while pos > since:
         start = max(since, pos - chunk)
-        data = files.read_log(start, min(end, pos + len(PROMPT_MARKER)))
-        found = data.rfind(PROMPT_MARKER)
-        if found != -1:
-            return start + found
+        if files.read_log(start, min(end, pos + len(PROMPT_MARKER))).rfind(PROMPT_MARKER) != -1:
+            return True
         pos = start
-    return None
+    return False

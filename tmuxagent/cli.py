@@ -14,7 +14,7 @@ import sys
 
 from ._args import GLOBAL_OPTIONS, PROG, Args, Exit, Opt, Verb, option_lines, parse
 from ._poll import DEFAULT_TIMEOUT
-from .errors import TmuxAgentError, UsageError, WaitTimeout
+from .errors import TmuxAgentError, UsageError, WaitTimeout, signal_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ def cmd_wait(args: Args) -> int:
 
 
 def cmd_run(args: Args) -> int:
-    result = _server(args).session(args.name).run(" ".join(args.command), timeout=args.timeout)
+    result = _server(args).session(args.name).run(" ".join(args.command), timeout=_timeout(args))
     if args.json:
         _print_json(result._asdict())
     else:
@@ -234,8 +234,6 @@ def cmd_status(args: Args) -> int:
 def _plain(key: str, value: object) -> str:
     """A status value for people: yes/no, '-' for nothing, signal names."""
     if key == "signal" and isinstance(value, int):
-        from .errors import signal_name
-
         return signal_name(value) or "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -336,6 +334,7 @@ def cmd_skill(args: Args) -> int:
 
 NAME = ("name", "NAME", 1)
 JSON = Opt("--json", "flag", "print JSON")
+TIMEOUT = Opt("--timeout", "float", f"give up after S seconds (default {DEFAULT_TIMEOUT:g})", "S")
 NO_RETRY = Opt("--no-retry", "flag", "press Enter once, even if the program seems to ignore it")
 
 VERBS = {
@@ -375,13 +374,12 @@ VERBS = {
               Opt("--exit", "flag", "the program has exited"),
               Opt("--prompt", "flag", "the agent shell's command has finished (prints "
                   "its output, like run)"),
-              Opt("--timeout", "float", "give up after S seconds (default 30)", "S"),
+              TIMEOUT,
               Opt("--json", "flag", "with --prompt: output, exit_code and cwd as JSON")],
              "NAME (--text REGEX | --idle S | --exit | --prompt) [--timeout S]"),
         Verb("run", cmd_run, "run COMMAND in an agent shell; print only its output",
              [NAME, ("command", "COMMAND", "+")],
-             [Opt("--timeout", "float", "give up after S seconds (default 30)", "S",
-                  DEFAULT_TIMEOUT),
+             [TIMEOUT,
               Opt("--json", "flag", "output, exit_code and cwd as JSON")],
              "NAME [--timeout S] [--json] [--] COMMAND"),
         Verb("status", cmd_status, "show one session's state", [NAME], [JSON]),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import time
 
-from ._files import Mark
+from ._files import Mark, SessionFiles
 from ._host import LocalHost, absolute, default_socket
 from ._names import encode_name, session_target, validate_name
 from ._pane import PANE_FORMAT, Pane, settle_status
-from ._poll import LOG_INTERVAL, TMUX_TIMEOUT, poll_until
+from ._poll import LOG_INTERVAL, READY_TIMEOUT, TMUX_TIMEOUT, check_timeout, poll_until
 from ._records import session_info
 from ._screen import DEFAULT_SIZE, HISTORY_LINES, parse_size, screens
 from ._tmux import format_escape
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
     import libtmux
 
-    from ._files import SessionFiles
     from ._host import Host
     from ._records import Capture, SessionInfo
 
@@ -78,6 +77,10 @@ class Server:
     def __init__(
         self, socket: str | os.PathLike[str] | None = None, *, timeout: float = TMUX_TIMEOUT
     ) -> None:
+        if not 0 < timeout < 1e9:  # also refuses nan and inf
+            raise UsageError(
+                f"the tmux timeout must be a positive number of seconds, not {timeout}"
+            )
         path = default_socket() if socket is None else absolute(socket)
         #: Where tmux runs: every tmux call, file and process goes through it.
         self.host: Host = LocalHost(
@@ -133,7 +136,7 @@ class Server:
         size: str | tuple[int, int] = DEFAULT_SIZE,
         record: bool = False,
         replace_env: bool = False,
-        ready_timeout: float = 10.0,
+        ready_timeout: float = READY_TIMEOUT,
     ) -> Session:
         """Start ``command`` (argv) in a new session called ``name``.
 
@@ -144,6 +147,7 @@ class Server:
         the current directory). ``record`` keeps timing for asciicast export.
         """
         validate_name(name)
+        check_timeout(ready_timeout)
         if isinstance(command, str):
             raise UsageError(
                 f"command must be a list of words, e.g. {command.split()!r}, not a string"
@@ -158,8 +162,7 @@ class Server:
                 ) from None
         workdir = absolute(cwd)
         host = self.host
-        from ._files import SessionFiles
-
+        host.prepare(workdir)
         session_id = SessionFiles.new_id()
         environment = _environment(env, name, host.socket_path, replace_env, session_id)
         shell = not command
@@ -234,12 +237,10 @@ class Server:
         infos = []
         known: dict[str, dict[str, Any]] = {}
         for pane in self._panes():
-            files = self.host.files(pane.state_dir)
-            if files is None:
-                continue
+            files = self.host.files(pane.state_dir)  # None: gone, but the session is not
             meta = self._meta.get(pane.state_dir)
             if meta is None:  # written once by start: read it once
-                meta = files.meta()
+                meta = files.meta() if files else {}
             known[pane.state_dir] = meta
             infos.append(session_info(self.host, pane, files, meta))
         self._meta = known  # forget the sessions that are gone

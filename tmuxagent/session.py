@@ -11,15 +11,20 @@ from __future__ import annotations
 import time
 
 from . import _screen
-from ._names import session_target, validate_name
-from ._pane import PANE_FORMAT, Pane, settle_status
-from ._poll import ALIVE_INTERVAL, DEFAULT_TIMEOUT, LOG_INTERVAL, Every, check_timeout, poll_until
+from ._names import validate_name
+from ._pane import SessionPane, vanishing
+from ._poll import (
+    ALIVE_FIRST,
+    ALIVE_INTERVAL,
+    DEFAULT_TIMEOUT,
+    LOG_INTERVAL,
+    Every,
+    check_timeout,
+    poll_until,
+)
 from ._records import session_info
 from .errors import (
-    CommandFailed,
-    NoSuchSession,
     ProgramExited,
-    ServerNotRunning,
     SessionBusy,
     SessionError,
     UsageError,
@@ -37,6 +42,7 @@ if TYPE_CHECKING:
     from ._files import Mark, SessionFiles
     from ._host import Host
     from ._output import OutputWatch
+    from ._pane import Pane
     from ._records import Capture, RunResult, SessionInfo
     from .server import Server
 
@@ -59,64 +65,16 @@ class Session:
         self.server = server
         self.name = validate_name(name)
         self._host: Host = server.host
-        self._target = session_target(name)
+        #: Finds the pane and files afresh for every call.
+        self._at = SessionPane(self._host, self.name)
 
     def __repr__(self) -> str:
         return f"Session({self.name!r}, socket={str(self.server.socket_path)!r})"
 
-    # -- lookups ---------------------------------------------------------------
-
-    def _lookup(self) -> tuple[Pane, SessionFiles]:
-        """The pane now, and the session's files; reattaches a lost log pipe."""
-        host = self._host
-        try:
-            out = host.tmux(
-                ["list-panes", "-s", "-t", self._target, "-f", "#{@tmuxagent_pane}",
-                 "-F", PANE_FORMAT]
-            )  # fmt: skip
-        except ServerNotRunning:
-            raise NoSuchSession(self.name, server_running=False) from None
-        except CommandFailed as exc:
-            if "can't find" in exc.stderr:
-                raise NoSuchSession(self.name) from None
-            raise
-        line = out.split("\n", 1)[0]
-        if not line:
-            raise SessionError(
-                f"session {self.name!r} was not started by tmuxagent; "
-                "use 'tmuxagent start' to create sessions it can drive"
-            )
-        pane = Pane(line)
-        files = host.files(pane.state_dir)
-        if files is None:
-            raise SessionError(
-                f"the files of session {self.name!r} are gone ({pane.state_dir or 'no path'}); "
-                f"'tmuxagent kill {shell_quote(self.name)}' and start it again"
-            )
-        if pane.status_pending:
-            pane = settle_status(host, pane)
-        if not pane.piped and not pane.dead:
-            host.tmux(["pipe-pane", "-t", pane.id, host.log_pipe(files)])
-        return pane, files
-
-    def _pane(self) -> Pane:
-        return self._lookup()[0]
-
-    def _live(self) -> tuple[Pane, SessionFiles]:
-        pane, files = self._lookup()
-        if pane.dead:
-            raise ProgramExited(self.name, pane.exit_status, pane.signal)
-        return pane, files
-
-    def _tmux(self, *commands: list[str]) -> str:
-        """tmux commands aimed at the pane."""
-        with _Vanishing(self.name):
-            return self._host.tmux(*commands)
-
     @property
     def files(self) -> SessionFiles:
         """The session's state files (log, marks, metadata)."""
-        return self._lookup()[1]
+        return self._at.lookup()[1]
 
     @property
     def log_path(self) -> Path:
@@ -134,25 +92,24 @@ class Session:
         pressed again (see ``_input.press_enter``); ``retry_enter=False``
         presses it once.
         """
-        if not isinstance(text, str):
-            raise UsageError(f"text to send must be a str, not {type(text).__name__}")
-        self._type(*self._live(), text, bracketed=False, enter=enter, retry=retry_enter)
+        self._type(text, bracketed=False, enter=enter, retry=retry_enter)
 
     def paste(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> None:
         """Paste ``text`` (any size) as one bracketed paste; Enter if ``enter``."""
-        if not isinstance(text, str):
-            raise UsageError(f"text to paste must be a str, not {type(text).__name__}")
-        self._type(*self._live(), text, bracketed=True, enter=enter, retry=retry_enter)
+        self._type(text, bracketed=True, enter=enter, retry=retry_enter)
 
     def _type(
-        self, pane: Pane, files: SessionFiles, text: str, *,
-        bracketed: bool, enter: bool, retry: bool = True,
+        self, text: str, *, bracketed: bool, enter: bool, retry: bool = True,
+        live: tuple[Pane, SessionFiles] | None = None,
     ) -> Mark:  # fmt: skip
         """Note the input (waits start after it), type it, press Enter if asked."""
         from . import _input
 
+        if not isinstance(text, str):
+            raise UsageError(f"text to send must be a str, not {type(text).__name__}")
+        pane, files = live or self._at.live()
         mark = files.note_input(text + ("\n" if enter else ""), pane.x, pane.y)
-        with _Vanishing(self.name):
+        with vanishing(self.name):
             _input.type_text(self._host, pane, text, bracketed=bracketed)
             if enter:
                 _input.press_enter(self._host, files, pane, mark.offset, len(text), retry=retry)
@@ -163,9 +120,9 @@ class Session:
         from .keys import validate_keys
 
         names = validate_keys(keys)
-        pane, files = self._live()
+        pane, files = self._at.live()
         files.note_input("", pane.x, pane.y)
-        self._tmux(["send-keys", "-t", pane.id, *names])
+        self._at.tmux(["send-keys", "-t", pane.id, *names])
 
     # -- output ----------------------------------------------------------------
 
@@ -174,7 +131,9 @@ class Session:
     ) -> Capture:
         """The screen now; with ``lines`` the last N lines including scrollback,
         with ``history`` all of the scrollback. Works on an exited program too."""
-        return _screen.capture(self._host, self._pane(), lines=lines, history=history, ansi=ansi)
+        if lines is not None and lines < 1:
+            raise UsageError("--lines must be at least 1")
+        return _screen.capture(self._host, self._at.pane(), lines=lines, history=history, ansi=ansi)
 
     def _screen_tail(self, count: int = 15) -> str:
         try:
@@ -193,7 +152,7 @@ class Session:
         from ._files import ReadCursor
         from ._output import render_range
 
-        pane, files = self._complete()
+        pane, files = self._at.complete()
         with files.read_cursor() as lock:
             cursor = lock.cursor
             end = files.log_size()
@@ -214,16 +173,9 @@ class Session:
         """All output since the start, as text; ``read``'s cursor stays put."""
         from ._output import render_range
 
-        pane, files = self._complete()
+        pane, files = self._at.complete()
         end = files.log_size()
         return render_range(files, 0, end, cols=pane.cols, rows=pane.rows, max_chars=max_chars).text
-
-    def _complete(self) -> tuple[Pane, SessionFiles]:
-        """The pane and files; if the program has ended, with all its output in the log."""
-        pane, files = self._lookup()
-        if pane.dead:
-            self._host.complete_log(files)
-        return pane, files
 
     # -- waiting ---------------------------------------------------------------
 
@@ -236,14 +188,15 @@ class Session:
         timeout: float,
         until: Callable[[W], T | None],
         what: str,
+        alive: Every,
     ) -> T:
         """Follow the output from ``mark`` until ``until(watch)`` gives a result.
 
-        ``until`` runs whenever output arrives. Raises ProgramExited when the
-        program ends without it (after all its output is in), WaitTimeout
-        after ``timeout`` seconds (``what`` says what was awaited).
+        ``until`` runs whenever output arrives; whether the program still runs
+        is checked when ``alive`` is due. Raises ProgramExited when the program
+        ends without it (after all its output is in), WaitTimeout after
+        ``timeout`` seconds (``what`` says what was awaited).
         """
-        alive = Every(ALIVE_INTERVAL, backoff=1.5)
         with watch_type(files, mark, pane.cols, pane.rows) as watch:
             fresh = True
 
@@ -257,7 +210,7 @@ class Session:
                 if pane.dead:
                     raise ProgramExited(self.name, pane.exit_status, pane.signal)
                 if alive.due():
-                    pane = self._pane()
+                    pane = self._at.pane()
                     if pane.dead:
                         self._host.complete_log(files)
                         fresh = True
@@ -282,7 +235,7 @@ class Session:
 
         check_timeout(timeout)
         regex = compile_pattern(pattern)
-        pane, files = self._complete()
+        pane, files = self._at.complete()
         return self._follow(
             pane,
             files,
@@ -291,6 +244,7 @@ class Session:
             timeout,
             lambda watch: watch.search(regex),
             f"text matching /{regex.pattern}/",
+            Every(ALIVE_FIRST, backoff=1.5),
         )
 
     def wait_idle(self, seconds: float, *, timeout: float | None = None) -> None:
@@ -300,8 +254,8 @@ class Session:
         limit = seconds + DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout)
         if limit < seconds:
             raise UsageError(f"timeout ({limit:g}s) is shorter than the idle period ({seconds:g}s)")
-        pane, files = self._live()
-        if not _screen.wait_still(self._host, pane.id, files, seconds, limit, check=self._live):
+        pane, files = self._at.live()
+        if not _screen.wait_still(self._host, pane.id, files, seconds, limit, check=self._at.live):
             what = f"the screen to stay unchanged for {seconds:g}s"
             raise WaitTimeout(what, limit, self._screen_tail())
 
@@ -313,7 +267,7 @@ class Session:
         check_timeout(timeout)
 
         def ended() -> tuple[Pane, SessionFiles] | None:
-            found = self._lookup()
+            found = self._at.lookup()
             return found if found[0].dead else None
 
         found = poll_until(ended, timeout, interval=0.01, backoff=1.5, most=0.25)
@@ -328,7 +282,7 @@ class Session:
     # -- the agent shell -------------------------------------------------------
 
     def _shell(self, verb: str, files: SessionFiles) -> None:
-        if not files.meta().get("shell"):
+        if not self._at.meta(files).get("shell"):
             raise UsageError(
                 f"session {self.name!r} does not run the tmuxagent shell, so '{verb}' "
                 "cannot tell when a command ends; use send + wait, or start a "
@@ -347,13 +301,13 @@ class Session:
         check_timeout(timeout)
         if not command.strip():
             raise UsageError("run needs a command")
-        pane, files = self._live()
+        pane, files = self._at.live()
         self._shell("run", files)
         if not has_prompt(files, files.mark().offset):
             raise SessionBusy(self.name)
         # As a paste, so that readline takes it literally: a tab in the command
         # would otherwise complete file names, and lines would run one by one.
-        mark = self._type(pane, files, command.strip("\n"), bracketed=True, enter=True)
+        mark = self._type(command.strip("\n"), bracketed=True, enter=True, live=(pane, files))
         return self._await_prompt(pane, files, mark, timeout, f"{command!r} to finish")
 
     def wait_prompt(self, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
@@ -363,7 +317,7 @@ class Session:
         timed out) has finished. Returns its output, exit code and directory.
         """
         check_timeout(timeout)
-        pane, files = self._complete()
+        pane, files = self._at.complete()
         self._shell("wait --prompt", files)
         return self._await_prompt(pane, files, files.mark(), timeout, "the shell prompt")
 
@@ -377,7 +331,8 @@ class Session:
             f" (it keeps running: 'tmuxagent wait {name} --prompt' "
             f"waits for it, 'tmuxagent keys {name} C-c' interrupts it)"
         )
-        return self._follow(pane, files, ShellWatch, mark, timeout, ShellWatch.result, what)
+        alive = Every(ALIVE_INTERVAL)
+        return self._follow(pane, files, ShellWatch, mark, timeout, ShellWatch.result, what, alive)
 
     # -- status and end --------------------------------------------------------
 
@@ -386,7 +341,7 @@ class Session:
 
         A recording that starts mid-session begins with the screen as it is.
         """
-        pane, files = self._live()
+        pane, files = self._at.live()
         if self._host.is_recording(files):
             return
         self._host.start_recording(
@@ -414,18 +369,18 @@ class Session:
 
     def signal(self, signum: int) -> None:
         """Send signal ``signum`` to the program (not to what it started)."""
-        pane, _ = self._live()
+        pane, _ = self._at.live()
         self._host.signal(pane.pid, signum)
 
     def resize(self, cols: int, rows: int) -> None:
         """Change the window's size; programs get SIGWINCH as in a terminal."""
         cols, rows = _screen.parse_size((cols, rows))
-        self._pane()
-        self._tmux(["resize-window", "-t", self._target, "-x", str(cols), "-y", str(rows)])
+        self._at.pane()
+        self._at.tmux(["resize-window", "-t", self._at.target, "-x", str(cols), "-y", str(rows)])
 
     def status(self) -> SessionInfo:
-        pane, files = self._lookup()
-        return session_info(self._host, pane, files, files.meta())
+        pane, files = self._at.lookup()
+        return session_info(self._host, pane, files, self._at.meta(files))
 
     def kill(self) -> None:
         """End the program, and whatever it started, and forget the session.
@@ -433,25 +388,12 @@ class Session:
         Processes that detached completely (double-forked daemons, whose
         parent is no longer in the pane) are out of reach, as in a terminal.
         """
-        pane, files = self._lookup()
-        self._host.end_session(files, self._target, None if pane.dead else pane.pid)
+        pane = self._at.find()  # the files may be gone: kill it all the same
+        files = self._host.files(pane.state_dir)
+        self._host.end_session(files, self._at.target, None if pane.dead else pane.pid)
 
     def attach_command(self, *, read_only: bool = False) -> list[str]:
         """The command a human runs to watch (and take over) this session."""
-        self._pane()
-        cmd = [*self._host.attach_argv(), "attach", "-t", self._target]
+        self._at.pane()
+        cmd = [*self._host.attach_argv(), "attach", "-t", self._at.target]
         return [*cmd, "-r"] if read_only else cmd
-
-
-class _Vanishing:
-    """``with _Vanishing(name):`` a pane that vanished mid-call is NoSuchSession."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, CommandFailed) and "can't find" in exc.stderr:
-            raise NoSuchSession(self.name) from None

@@ -67,10 +67,8 @@ class DashboardApp(SessionActions):
         self.filter_text = ""
         self.descending = False
         self.ticks = 0
-        #: The session shown full-size, if any: set on the UI thread, read by the
-        #: refresh worker (which must not read Textual state such as ``screen``).
-        #: The full-size view as (session, view number), for the refresh worker:
-        #: a plain value, set on the UI thread, so the worker reads no Textual state.
+        #: The full-size view as (session, view number), if any: set on the UI
+        #: thread, read by the refresh worker (which must not read ``screen``).
         self.focused_view: tuple[str, int] | None = None
         self._lines: dict[str, list[Text]] = {}
         self._previews: dict[str, Preview] = {}

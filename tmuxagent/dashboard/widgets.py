@@ -20,18 +20,6 @@ from tmuxagent import SessionInfo
 COLUMNS = ("name", "status", "command", "size", "age")
 
 
-def format_age(seconds: float) -> str:
-    """``42s``, ``5m``, ``3h``, ``2d``."""
-    seconds = max(0, int(seconds))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
-
-
 def session_row(info: SessionInfo, now: float) -> tuple[Text, ...]:
     """A session's row in the list, one cell per column: Text, so names are not markup."""
     command = info.command if len(info.command) <= 40 else info.command[:39] + "…"
@@ -40,7 +28,7 @@ def session_row(info: SessionInfo, now: float) -> tuple[Text, ...]:
         Text(info.describe(now)),
         Text(command),
         Text(f"{info.cols}x{info.rows}"),
-        Text(format_age(now - info.created)),
+        Text(info.age(now)),
     )
 
 
