@@ -28,10 +28,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
-#: What the installed ``tmuxagent`` script runs, with the package from a given checkout.
+#: What the installed ``tmuxagent`` script runs, with the package from a given checkout
+#: (older checkouts have no ``run``).
 ENTRY = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-    "from tmuxagent.cli import main; sys.exit(main())"
+    "import tmuxagent.cli as c; sys.exit(getattr(c, 'run', c.main)())"
 )
 
 

@@ -211,3 +211,20 @@ def test_hot_verbs_import_nothing_heavy(cli: CLI, verb: list[str]) -> None:
     }
     assert "tmuxagent" in imported  # the measurement works
     assert not HEAVY & imported
+
+
+def test_output_to_a_closed_pipe_or_a_full_disk(cli: CLI) -> None:
+    cli.ok("start", "py", "--", sys.executable, "-q")
+    base = [sys.executable, "-m", "tmuxagent", "-S", str(cli.socket)]
+    for verb in (["--help"], ["capture", "py", "--all"], ["list", "--json"]):
+        proc = subprocess.Popen([*base, *verb], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader has gone, as with '| head -0'
+        errors = proc.stderr.read()
+        proc.stderr.close()
+        assert (proc.wait(timeout=60), errors) == (0, b"")
+    with open("/dev/full", "wb") as full:
+        proc2 = subprocess.run([*base, "list", "--json"], stdout=full, stderr=subprocess.PIPE,
+                               text=True, timeout=60, check=False)  # fmt: skip
+    assert proc2.returncode == 4
+    assert proc2.stderr.count("\n") == 1 and "No space left" in proc2.stderr

@@ -19,7 +19,7 @@ from .errors import TmuxAgentError, UsageError, WaitTimeout, signal_name
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Any
+    from typing import Any, NoReturn
 
     from ._records import RunResult
     from .server import Server
@@ -418,10 +418,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             list(sys.argv[1:] if argv is None else argv), VERBS, _main_help, __version__
         )
     except Exit as exit:
-        (sys.stdout if exit.code == 0 else sys.stderr).write(exit.message + "\n")
+        try:
+            (sys.stdout if exit.code == 0 else sys.stderr).write(exit.message + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # tmuxagent --help | head -1
+            pass
         return exit.code
     try:
-        return verb.func(args)
+        code = verb.func(args)
+        sys.stdout.flush()  # here, so that a closed pipe or a full disk is handled below
+        return code
     except WaitTimeout as exc:
         sys.stderr.write(f"{PROG}: {exc}\n")
         if exc.screen:
@@ -440,5 +446,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 4
 
 
+def run() -> NoReturn:
+    """The ``tmuxagent`` command: :func:`main`, then a quick exit.
+
+    The interpreter's own teardown would cost more than a tmux call and has
+    nothing to do: the CLI leaves no threads, temporary files or handlers
+    behind, and :func:`main` has flushed its output (what a closed pipe left
+    in the buffer is dropped, as it would be anyway).
+    """
+    code = main()
+    try:
+        sys.stderr.flush()
+    except OSError:
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
