@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._host import default_socket
 from ._records import Capture, RunResult, SessionInfo
 from .errors import (
+    ForeignServer,
     NoSuchSession,
     ProgramExited,
     SessionBusy,
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Capture",
+    "ForeignServer",
     "NoSuchSession",
     "ProgramExited",
     "RunResult",

@@ -26,14 +26,17 @@ the work itself.
 from __future__ import annotations
 
 import os
+import stat
 import time
 
 from ._poll import LOG_INTERVAL, Deadline, poll_until
-from .errors import UsageError
+from .errors import ForeignServer, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Any
+    from typing import IO, Any, TextIO
+
+    from .errors import TmuxAgentError
 
 
 class Mark:
@@ -67,38 +70,99 @@ class ReadCursor:
         self.mid_line = mid_line
 
 
-def secure_dir(path: str, *, what: str = "directory") -> str:
-    """Create ``path`` private (0700), or check that it is.
+#: Flags for a file tmuxagent creates: never through a link, never one that exists.
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
-    Refuses a directory owned by someone else, or one that others can enter:
-    whoever can reach a tmux socket can type into every pane behind it.
+
+def owned_lstat(path: str) -> os.stat_result:
+    """``os.stat`` of ``path``, followed through a final symlink only if the
+    link is the caller's own (another user's link could be repointed later)."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        if st.st_uid != os.geteuid():
+            raise PermissionError(0, f"it is a link that belongs to uid {st.st_uid}")
+        st = os.stat(path)
+    return st
+
+
+def secure_dir(
+    path: str, *, what: str = "directory", error: type[TmuxAgentError] = UsageError
+) -> str:
+    """Create ``path`` private (0700), or check that it is; else ``error``.
+
+    Refuses a directory owned by someone else, or one that others can enter
+    (whoever can reach a tmux socket can type into every pane behind it), and
+    a symlink that another user owns, checked without following it.
     """
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
-        st = os.stat(path)
+        st = owned_lstat(path)
     except OSError as exc:
-        raise UsageError(f"cannot create {what} {path}: {exc.strerror}") from None
-    if st.st_uid != os.getuid():
-        raise UsageError(
+        raise error(f"refusing {what} {path}: {exc.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise error(f"refusing {what} {path}: it is not a directory")
+    if st.st_uid != os.geteuid():
+        raise error(
             f"refusing {what} {path}: it belongs to uid {st.st_uid}, not to you; "
-            "set TMUXAGENT_SOCKET_DIR to a directory of your own"
+            "use a directory of your own (TMUXAGENT_SOCKET_DIR, or -S elsewhere)"
         )
     if st.st_mode & 0o077:
-        raise UsageError(
+        raise error(
             f"refusing {what} {path}: others can access it (mode {st.st_mode & 0o777:o}); "
-            f"'chmod 700 {path}' or set TMUXAGENT_SOCKET_DIR"
+            f"'chmod 700 {path}', or use a directory of your own"
         )
     return path
 
 
-def _replace(path: str, data: bytes) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def replace_file(path: str, data: bytes) -> None:
+    """Make ``path`` hold ``data``, 0600, atomically: written to a new file of
+    an unguessable name beside it, then renamed over it (a link at ``path`` is
+    replaced, never followed)."""
+    tmp = f"{path}.{os.urandom(6).hex()}.tmp"
+    fd = os.open(tmp, NEW_FILE, 0o600)
     try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class PrivateOutput:
+    """``with PrivateOutput(path) as out:`` a text file that becomes ``path``
+    once complete: 0600, written beside it under an unguessable name, then
+    renamed over it (a link at ``path`` is replaced, never followed). Nothing
+    is left behind on an error."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._tmp = os.path.join(
+            os.path.dirname(os.path.abspath(path)),
+            f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp",
+        )
+        self._file: TextIO | None = None
+
+    def __enter__(self) -> TextIO:
+        self._file = open(os.open(self._tmp, NEW_FILE, 0o600), "w", encoding="utf-8")
+        return self._file
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        assert self._file is not None
+        try:
+            self._file.close()
+            if exc is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            if os.path.lexists(self._tmp):
+                os.unlink(self._tmp)
 
 
 def _read(path: str) -> bytes | None:
@@ -125,17 +189,23 @@ class SessionFiles:
         """A name for a new session's directory, unique on this host."""
         return f"{time.time_ns():x}-{os.getpid():x}-{os.urandom(3).hex()}"
 
+    @staticmethod
+    def valid_id(name: str) -> bool:
+        """Whether ``name`` has the form :meth:`new_id` gives."""
+        parts = name.split("-")
+        return len(parts) == 3 and all(p and p.isascii() and p.isalnum() for p in parts)
+
     @property
     def session_id(self) -> str:
         return os.path.basename(self.root)
 
     @classmethod
     def create(cls, state_root: str, session_id: str) -> SessionFiles:
-        secure_dir(state_root, what="state directory")
+        secure_dir(state_root, what="state directory", error=ForeignServer)
         root = os.path.join(state_root, session_id)
         os.mkdir(root, 0o700)
         files = cls(root)
-        os.close(os.open(files.log, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.close(os.open(files.log, NEW_FILE, 0o600))
         return files
 
     def remove(self) -> None:
@@ -198,14 +268,14 @@ class SessionFiles:
         """What the launcher runs: argv, environment, directory (it deletes the file)."""
         import json
 
-        fd = os.open(self.launch_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(self.launch_path, NEW_FILE, 0o600)
         with open(fd, "w", encoding="utf-8") as f:
             json.dump(spec, f)
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         import json
 
-        _replace(self.meta_path, json.dumps(meta, ensure_ascii=False).encode())
+        replace_file(self.meta_path, json.dumps(meta, ensure_ascii=False).encode())
 
     def meta(self) -> dict[str, Any]:
         import json
@@ -226,7 +296,7 @@ class SessionFiles:
 
     def write_mark(self, mark: Mark) -> None:
         head = f"{mark.offset} {mark.x} {mark.y} {mark.time!r}\n"
-        _replace(self.mark_path, head.encode() + mark.text.encode("utf-8", "surrogatepass"))
+        replace_file(self.mark_path, head.encode() + mark.text.encode("utf-8", "surrogatepass"))
 
     def mark(self) -> Mark:
         raw = _read(self.mark_path)
@@ -255,7 +325,8 @@ class _CursorLock:
     def __enter__(self) -> _CursorLock:
         import fcntl
 
-        self._fd = os.open(os.path.join(self._files.root, "read.lock"), os.O_RDWR | os.O_CREAT)
+        lock = os.path.join(self._files.root, "read.lock")
+        self._fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         raw = _read(self._files.cursor_path)
         try:
@@ -268,7 +339,7 @@ class _CursorLock:
     def save(self, cursor: ReadCursor) -> None:
         self.cursor = cursor
         line = f"{cursor.offset} {cursor.x} {cursor.y} {int(cursor.mid_line)}"
-        _replace(self._files.cursor_path, line.encode())
+        replace_file(self._files.cursor_path, line.encode())
 
     def __exit__(self, *exc: object) -> None:
         os.close(self._fd)  # closing releases the lock

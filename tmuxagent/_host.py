@@ -18,7 +18,7 @@ import sys
 from ._files import SessionFiles, secure_dir
 from ._poll import DRAIN_TIMEOUT, TMUX_TIMEOUT, Deadline, poll_until
 from ._tmux import Runner, format_escape
-from .errors import CommandFailed, ServerNotRunning, TmuxError, UsageError
+from .errors import CommandFailed, ForeignServer, ServerNotRunning, TmuxError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -173,12 +173,48 @@ class LocalHost(Host):
     def tmux(
         self, *commands: Sequence[str], input: bytes = b"", timeout: float | None = None
     ) -> str:
+        existed = self._check_socket()
         try:
+            try:
+                return self._runner.run(*commands, input=input, timeout=timeout)
+            except ServerNotRunning:
+                if not self._revive_socket():
+                    raise
             return self._runner.run(*commands, input=input, timeout=timeout)
-        except ServerNotRunning:
-            if not self._revive_socket():
-                raise
-        return self._runner.run(*commands, input=input, timeout=timeout)
+        finally:
+            if not existed:  # a server was started: another user may have raced us to it
+                self._check_socket()
+
+    def _check_socket(self) -> bool:
+        """Whether the socket exists; TmuxError if it is not the caller's own.
+
+        tmux lets root into every user's server, and a user into a server of
+        theirs that granted access: a socket of someone else's (planted where
+        others can write, such as /tmp) would hear every key sent and run
+        every program started, as its owner. The socket file is made by the
+        server, so its owner is the server's.
+        """
+        import stat
+
+        from ._files import owned_lstat
+
+        try:
+            st = owned_lstat(self.socket_path)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise ForeignServer(
+                f"refusing the tmux socket {self.socket_path}: {exc.strerror}"
+            ) from None
+        if not stat.S_ISSOCK(st.st_mode):
+            raise ForeignServer(f"refusing {self.socket_path}: it is not a socket")
+        if st.st_uid != os.geteuid():
+            raise ForeignServer(
+                f"refusing the tmux server at {self.socket_path}: it belongs to uid "
+                f"{st.st_uid}, not to you (uid {os.geteuid()}), and would see everything sent "
+                "to it; use a socket of your own (-S in a directory only you can write)"
+            )
+        return True
 
     def _revive_socket(self) -> bool:
         """Bring back a server whose socket file was deleted.
@@ -251,12 +287,31 @@ class LocalHost(Host):
         import shlex
 
         # pipe-pane expands formats (#) and then strftime (%) in its command.
-        return format_escape(f"exec cat >> {shlex.quote(files.log)}").replace("%", "%%")
+        # umask: should the log be deleted, cat makes it again private.
+        command = f"umask 077; exec cat >> {shlex.quote(files.log)}"
+        return format_escape(command).replace("%", "%%")
 
     # -- sessions' files ---------------------------------------------------------
 
     def files(self, state_dir: str) -> SessionFiles | None:
-        return SessionFiles(state_dir) if state_dir and os.path.isdir(state_dir) else None
+        # state_dir comes from tmux (a session option), which anything running
+        # in the server can set: only a directory that start made is believed.
+        if not state_dir or os.path.dirname(state_dir) != self.state_root:
+            return None
+        if not SessionFiles.valid_id(os.path.basename(state_dir)):
+            return None
+        return SessionFiles(state_dir) if self._private_dir(state_dir) else None
+
+    @staticmethod
+    def _private_dir(path: str) -> bool:
+        """A real directory (not a link) of the caller's that only they can enter."""
+        import stat
+
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
 
     def complete_log(self, files: SessionFiles, limit: float = DRAIN_TIMEOUT) -> None:
         from . import _procs
@@ -309,7 +364,8 @@ class LocalHost(Host):
         except (ServerNotRunning, CommandFailed):
             pass
         _procs.reap(pids, sorted(set(started)))
-        shutil.rmtree(self.state_root, ignore_errors=True)
+        if self._private_dir(self.state_root):
+            shutil.rmtree(self.state_root, ignore_errors=True)
 
     def end_unresponsive(self) -> None:
         import shutil
@@ -321,11 +377,13 @@ class LocalHost(Host):
         for pid in _procs.tmux_servers(self.socket_path):
             _procs.send(pid, signal.SIGKILL)
         _procs.reap([], started)
-        shutil.rmtree(self.state_root, ignore_errors=True)
-        try:
-            os.unlink(self.socket_path)
-        except OSError:
-            pass
+        if self._private_dir(self.state_root):
+            shutil.rmtree(self.state_root, ignore_errors=True)
+        if self._check_socket():  # the caller's own: the server behind it is dead
+            try:
+                os.unlink(self.socket_path)
+            except OSError:
+                pass
 
     # -- recording ---------------------------------------------------------------
 

@@ -107,8 +107,11 @@ def with_env(name: str, value: str) -> list[int]:
             continue
         try:
             with open(f"/proc/{pid}/environ", "rb") as f:
-                if wanted in f.read().split(b"\0"):
-                    found.append(pid)
+                if wanted not in f.read().split(b"\0"):
+                    continue
+            # root reads every environment: another user's processes are not ours to end.
+            if os.stat(f"/proc/{pid}").st_uid == os.geteuid():
+                found.append(pid)
         except OSError:
             continue
     return found
@@ -131,7 +134,7 @@ def tmux_servers(socket_path: str) -> list[int]:
                     continue
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 argv = f.read().split(b"\0")
-            if wanted in argv and os.stat(f"/proc/{pid}").st_uid == os.getuid():
+            if wanted in argv and os.stat(f"/proc/{pid}").st_uid == os.geteuid():
                 found.append(pid)
         except OSError:
             continue

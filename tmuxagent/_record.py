@@ -57,6 +57,7 @@ def begin(files: SessionFiles, header: dict[str, Any]) -> list[str]:
     """
     import shlex
 
+    from ._files import replace_file
     from ._tmux import format_escape
 
     try:
@@ -64,25 +65,26 @@ def begin(files: SessionFiles, header: dict[str, Any]) -> list[str]:
     except FileNotFoundError:
         pass
     recording = os.urandom(4).hex()
-    tmp = os.path.join(files.root, HEADER + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"id": recording, **header}, f)
-    os.replace(tmp, os.path.join(files.root, HEADER))  # an older watcher sees it and ends
+    # An older watcher sees the new id and ends.
+    replace_file(os.path.join(files.root, HEADER), json.dumps({"id": recording, **header}).encode())
     watcher = shlex.join(
         [sys.executable, "-I", "-S", os.path.abspath(__file__), files.root, recording]
     )
     errors = shlex.quote(os.path.join(files.root, ERRORS))
     # tmux fills in #{pid}, its own pid: the watcher ends when the server does.
-    command = f"exec {format_escape(watcher)} #{{pid}} >/dev/null 2>>{format_escape(errors)}"
+    # umask: recorder.log, made by the shell, is private like every other file.
+    run = f"exec {format_escape(watcher)} #{{pid}} >/dev/null 2>>{format_escape(errors)}"
+    command = f"umask 077; {run}"
     return ["run-shell", "-b", command]
 
 
 def stop(files: SessionFiles) -> None:
     """Stop recording: the recording ends where the log is now."""
+    from ._files import replace_file
+
     path = os.path.join(files.root, STOP)
     if recording_info(files) is not None and not os.path.exists(path):
-        with open(path, "w", encoding="ascii") as f:
-            f.write(str(files.log_size()))
+        replace_file(path, str(files.log_size()).encode())
 
 
 def _stop_offset(files: SessionFiles) -> int | None:
@@ -171,7 +173,9 @@ def watch(root: str, recording: str, server_pid: int) -> None:
     stop_flag = os.path.join(root, STOP)
     size = -1
     next_check = 0.0
-    with open(_timing_path(root, recording), "a", encoding="ascii") as timing:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(_timing_path(root, recording), flags, 0o600)
+    with open(fd, "a", encoding="ascii") as timing:
         while True:
             try:
                 now_size = os.stat(log).st_size

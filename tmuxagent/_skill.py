@@ -30,6 +30,8 @@ def install_skill(dest: str | os.PathLike[str] | None = None, *, force: bool = F
     root = Path(dest).expanduser() if dest is not None else default_skill_dir()
     target = root / SKILL_NAME
     source = skill_source()
+    if target.is_symlink():  # whoever made the link chose where it points
+        raise UsageError(f"{target} is a symbolic link; remove it or pick another DIR")
     if target.exists():
         if not force and not (target / "SKILL.md").is_file():
             raise UsageError(f"{target} exists and is not a skill; remove it or pick another DIR")

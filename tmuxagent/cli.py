@@ -294,8 +294,10 @@ def cmd_record(args: Args) -> int:
     elif args.cast == "-":
         session.write_cast(sys.stdout)
     elif args.cast:
+        from ._files import PrivateOutput
+
         try:
-            with open(args.cast, "w", encoding="utf-8") as out:
+            with PrivateOutput(args.cast) as out:  # 0600: it holds all the program printed
                 events = session.write_cast(out)
         except OSError as exc:
             raise UsageError(f"cannot write {args.cast!r}: {exc.strerror}") from None

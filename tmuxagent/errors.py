@@ -14,6 +14,7 @@ line maps errors to exit codes in one place::
     └── TmuxError          (4) tmux is missing, timed out or failed
         ├── TmuxNotFound
         ├── ServerNotRunning    nothing answers on the socket
+        ├── ForeignServer       the socket is another user's: refused
         └── CommandFailed       tmux ran a command and refused it
 
 Messages are one line that says what to do next. The data behind a message is
@@ -130,6 +131,11 @@ class ServerNotRunning(TmuxError):
     """No tmux server answers on the socket (never started, or killed)."""
 
 
+class ForeignServer(TmuxError):
+    """The socket is not the caller's own (another user's server, or a link):
+    tmuxagent refuses to talk to it, or to touch it."""
+
+
 class CommandFailed(TmuxError):
     """tmux ran and refused a command (``stderr`` holds its words).
 
@@ -166,6 +172,7 @@ def _describe_exit(exit_status: int | None, signal: int | None) -> str:
 
 __all__ = [
     "CommandFailed",
+    "ForeignServer",
     "NoSuchSession",
     "ProgramExited",
     "ServerNotRunning",

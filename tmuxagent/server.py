@@ -15,6 +15,7 @@ from ._screen import DEFAULT_SIZE, HISTORY_LINES, parse_size, screens
 from ._tmux import format_escape
 from .errors import (
     CommandFailed,
+    ForeignServer,
     ServerNotRunning,
     SessionExists,
     TmuxError,
@@ -261,6 +262,8 @@ class Server:
         """Kill every session and the server itself; returns how many sessions."""
         try:
             every = self._panes()
+        except ForeignServer:
+            raise  # not ours to end
         except TmuxError:  # no answer: the server hangs
             self.host.end_unresponsive()
             return 0

@@ -1,0 +1,194 @@
+"""Attacks by another local user and by planted files (issue 8, items 1 and 4).
+
+The other user is ``nobody`` (uid 65534); making files and servers as them
+needs root, which CI has. Each attack first ran against the code before the
+fix and succeeded there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import tmuxagent
+from tests.conftest import CLI, wait_until
+
+NOBODY = 65534
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+
+
+def as_nobody(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(argv), user=NOBODY, group=NOBODY, extra_groups=[], capture_output=True,
+        text=True, timeout=30, check=True,
+        env={"PATH": os.environ["PATH"], "HOME": "/", "SHELL": "/bin/sh"},
+    )  # fmt: skip
+
+
+def agent(socket: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI, as the caller (root), on ``socket``."""
+    return subprocess.run(
+        [sys.executable, "-m", "tmuxagent", "-S", str(socket), *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A directory everyone may write to, like /tmp (sticky, 1777).
+
+    Kills the other user's tmux server on ``shared/sock`` afterwards.
+    """
+    path = Path(tempfile.mkdtemp(prefix="tmuxagent-shared-"))
+    path.chmod(0o1777)
+    yield path
+    sock = path / "sock"
+    if sock.exists():
+        subprocess.run(
+            ["tmux", "-S", str(sock), "kill-server"], user=NOBODY, group=NOBODY,
+            extra_groups=[], capture_output=True, check=False,
+        )  # fmt: skip
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def precious(tmp_path: Path) -> Path:
+    """A directory of the caller's that nobody else may make it delete."""
+    path = tmp_path / "precious"
+    path.mkdir(mode=0o700)
+    (path / "keep").write_text("keep me")
+    return path
+
+
+@needs_root
+def test_another_users_server_is_refused(shared: Path, precious: Path, tmp_path: Path) -> None:
+    sock = str(shared / "sock")
+    tmux = ["tmux", "-S", sock, "-f", "/dev/null"]
+    as_nobody(*tmux, "new-session", "-d", "-s", "build", "sleep", "300")
+    # The other user dresses the session up as a tmuxagent one of the caller's.
+    as_nobody(*tmux, "set", "-p", "-t", "build:0.0", "@tmuxagent_pane", "1")
+    as_nobody(*tmux, "set", "-t", "build", "@tmuxagent_dir", str(precious))
+    as_nobody(*tmux, "set", "-t", "build", "@tmuxagent_name", "build")
+    marker = tmp_path / "ran-as-nobody"
+    for args in (
+        ["list"],
+        ["kill", "build"],
+        ["kill", "--all"],
+        ["status", "build"],
+        ["send", "build", "secret"],
+        ["start", "x", "--", "touch", str(marker)],
+    ):
+        proc = agent(sock, *args)
+        assert proc.returncode == 4, (args, proc.stdout, proc.stderr)
+        assert "belongs to uid 65534" in proc.stderr and proc.stderr.count("\n") == 1
+    with pytest.raises(tmuxagent.ForeignServer):
+        tmuxagent.Server(sock).sessions()
+    assert (precious / "keep").read_text() == "keep me"
+    assert not marker.exists()
+    # Nothing was sent to it, and its server still runs: it was not ours to end.
+    assert "secret" not in as_nobody(*tmux, "capture-pane", "-p", "-t", "build").stdout
+    assert as_nobody(*tmux, "list-sessions", "-F", "#{session_name}").stdout.split() == ["build"]
+
+
+@needs_root
+def test_a_state_directory_made_by_another_user_is_refused(shared: Path) -> None:
+    sock = shared / "sock"
+    as_nobody("mkdir", "-m", "777", str(shared / "sock.tmuxagent"))
+    proc = agent(sock, "start", "x", "--", "sleep", "30")
+    assert proc.returncode == 4 and "state directory" in proc.stderr
+    assert "uid 65534" in proc.stderr
+    assert not sock.exists()  # refused before any tmux server started
+
+
+@needs_root
+def test_links_planted_by_another_user_are_not_followed(
+    shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir(mode=0o700)
+    # The socket directory: a link of theirs to a private directory of ours.
+    as_nobody("ln", "-s", str(mine), str(shared / "sockets"))
+    monkeypatch.delenv("TMUXAGENT_SOCKET", raising=False)
+    monkeypatch.setenv("TMUXAGENT_SOCKET_DIR", str(shared / "sockets"))
+    with pytest.raises(tmuxagent.UsageError, match="link that belongs to uid 65534"):
+        tmuxagent.Server()
+    # The state directory of a socket in a shared directory: the same.
+    as_nobody("ln", "-s", str(mine), str(shared / "sock.tmuxagent"))
+    proc = agent(shared / "sock", "start", "x", "--", "sleep", "30")
+    assert proc.returncode == 4 and "link that belongs to uid 65534" in proc.stderr
+    assert list(mine.iterdir()) == []
+
+
+@needs_root
+def test_record_cast_replaces_a_planted_link_and_is_private(
+    ta: tmuxagent.Server, cli: CLI, shared: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("root's secret")
+    secret.chmod(0o600)
+    cast = shared / "out.cast"
+    as_nobody("ln", "-s", str(secret), str(cast))
+    session = ta.start("rec", ["sh", "-c", "echo recorded; exec sleep 30"], record=True)
+    session.wait_text("^recorded$")
+    out = cli.ok("record", "rec", "--cast", str(cast))
+    assert "wrote" in out
+    assert secret.read_text() == "root's secret"
+    st = cast.lstat()
+    assert stat.S_ISREG(st.st_mode) and (st.st_mode & 0o777) == 0o600
+    assert "recorded" in cast.read_text()
+    assert [p.name for p in shared.iterdir()] == ["out.cast"]  # no temporary file left
+
+
+def test_a_tampered_state_directory_option_is_not_believed(
+    ta: tmuxagent.Server, cli: CLI, precious: Path
+) -> None:
+    """Anything running in the server can set a session's options: kill must
+    never delete a directory that start did not make."""
+    link = ta.state_root / f"{os.urandom(4).hex()}-1-abcdef"  # named like a session's
+    for name, target in (
+        ("outside", str(precious)),
+        ("dotdot", str(ta.state_root / ".." / "precious")),
+        ("link", str(link)),
+    ):
+        session = ta.start(name, ["sleep", "30"])
+        if name == "link":
+            link.symlink_to(precious)
+        ta.host.tmux(["set", "-t", f"={name}:", "@tmuxagent_dir", target])
+        proc = cli("status", name)
+        assert proc.returncode == 3 and "are gone" in proc.stderr
+        session.kill()
+        assert name not in [i.name for i in ta.sessions()]
+        assert (precious / "keep").read_text() == "keep me"
+
+
+def test_every_file_is_private(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
+    session = ta.start("files", ["sh", "-c", "echo one; read x; echo two; exec sleep 30"])
+    session.wait_text("^one$")
+    session.start_recording()
+    session.send("x", enter=True)
+    session.wait_text("^two$")
+    session.read()
+    session.stop_recording()
+    cast = tmp_path / "files.cast"
+    cli.ok("record", "files", "--cast", str(cast))
+    # The log deleted, and its writer gone: the next call pipes into a new one.
+    log = Path(session.files.log)
+    log.unlink()
+    ta.host.tmux(["pipe-pane", "-t", "=files:"])
+    session.capture()
+    wait_until(log.exists, what="the log made again")
+    root = Path(session.files.root)
+    made = [cast, *root.iterdir()]
+    expected = {"output.log", "meta.json", "input", "read", "read.lock", "recording.json",
+                "recording.stop", "recorder.log"}  # fmt: skip
+    assert {p.name for p in made} >= expected
+    for path in made:
+        assert path.lstat().st_mode & 0o077 == 0, path
