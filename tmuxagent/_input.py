@@ -1,4 +1,5 @@
-"""Input: text typed exactly, and an Enter that the program really gets.
+"""Input: text typed exactly, pastes that cannot end themselves, and an Enter
+that the program really gets.
 
 Before any input, the session notes where the log stands, where the cursor is
 and what is about to be typed (``SessionFiles.note_input``): waits start there
@@ -27,6 +28,33 @@ ENTER_REACTION = 0.6
 
 _buffers = itertools.count(1)
 
+#: A paste's start and end inside pasted text, after ESC [ or an 8-bit CSI (a
+#: character, or a raw byte kept by surrogateescape): removed, as kitty does.
+_PASTE_MARKS = tuple(csi + n for csi in ("\x1b[", "\x9b", "\udc9b") for n in ("200~", "201~"))
+#: Then each replaced by a space, as xterm does (its default list has these
+#: and more): ESC and CSI, so that no sequence is left or joined up by the
+#: removal; C-c, C-\, C-z (signals) and C-s, C-q (flow control), which the tty
+#: acts on even inside a paste (measured: after C-c, C-\ or C-z bash took the
+#: rest as typed keys). Other controls are mere text inside a paste: kept.
+_PASTE_UNSAFE = "\x1b\x9b\udc9b\x03\x1c\x1a\x13\x11"
+
+
+def neutralise_paste(text: str) -> str:
+    """``text`` without what could end or escape a bracketed paste.
+
+    Linear (``str.replace``, no loop over characters, no fixed point to
+    reach); ``text`` itself when there is nothing to change, the usual case.
+    """
+    unsafe = [char for char in _PASTE_UNSAFE if char in text]
+    if not unsafe:
+        return text
+    for mark in _PASTE_MARKS:
+        if mark[0] in unsafe:
+            text = text.replace(mark, "")
+    for char in unsafe:
+        text = text.replace(char, " ")
+    return text
+
 
 def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool) -> None:
     """Write ``text`` to the pane as typed (or pasted) input, exactly.
@@ -35,8 +63,12 @@ def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool) -> None:
     command parser, so a trailing ``;``, a word like ``Enter`` and any
     length arrive as they are. ``paste-buffer -p`` brackets the text only
     if the program asked for bracketed paste; without ``bracketed``, ``-r``
-    keeps line feeds as line feeds, as ``send-keys -l`` would.
+    keeps line feeds as line feeds, as ``send-keys -l`` would. A
+    ``bracketed`` paste is neutralised first (:func:`neutralise_paste`), so
+    that it cannot end itself and be taken as typed keys.
     """
+    if bracketed:
+        text = neutralise_paste(text)
     data = text.encode("utf-8", "surrogateescape")
     if not data:
         return

@@ -107,6 +107,8 @@ class Session:
 
         if not isinstance(text, str):
             raise UsageError(f"text to send must be a str, not {type(text).__name__}")
+        if bracketed:  # what arrives, and so what its echo will be
+            text = _input.neutralise_paste(text)
         pane, files = live or self._at.live()
         mark = files.note_input(text + ("\n" if enter else ""), pane.x, pane.y)
         with vanishing(self.name):
