@@ -54,7 +54,8 @@ def _environment(
     if replace:
         environment: dict[str, str] = {}
     else:
-        environment = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+        inherited = ("TMUX", "TMUX_PANE", "TMUXAGENT_PROMPT_TOKEN")
+        environment = {k: v for k, v in os.environ.items() if k not in inherited}
         if not any(environment.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
             environment["LANG"] = "C.UTF-8"  # or unicode arrives as '?'
         environment["TMUXAGENT_SOCKET"] = socket
@@ -171,6 +172,11 @@ class Server:
         created = time.time()
         meta = {"name": name, "command": [] if shell else argv, "shell": shell,
                 "created": created, "cwd": workdir}  # fmt: skip
+        token = None
+        if shell:  # the prompt marker's secret; agent.bashrc takes it out of the environment
+            from ._shell import new_token
+
+            token = meta["prompt_token"] = environment["TMUXAGENT_PROMPT_TOKEN"] = new_token()
         files = host.create_files(session_id, meta)
         try:
             files.write_mark(Mark(0))
@@ -183,7 +189,7 @@ class Server:
             host.start_recording(files, started=created, offset=0, cols=cols, rows=rows, screen="")
         session = Session(self, name)
         if shell:
-            self._wait_first_prompt(session, files, ready_timeout)
+            self._wait_first_prompt(session, files, ready_timeout, token)
         return session
 
     def _new_session(
@@ -217,10 +223,12 @@ class Server:
                     pass
             raise
 
-    def _wait_first_prompt(self, session: Session, files: SessionFiles, timeout: float) -> None:
+    def _wait_first_prompt(
+        self, session: Session, files: SessionFiles, timeout: float, token: str | None
+    ) -> None:
         from ._shell import has_prompt
 
-        if not poll_until(lambda: has_prompt(files, 0), timeout, interval=LOG_INTERVAL):
+        if not poll_until(lambda: has_prompt(files, 0, token), timeout, interval=LOG_INTERVAL):
             raise WaitTimeout("the agent shell's first prompt", timeout, session._screen_tail())
 
     def _panes(self) -> list[Pane]:

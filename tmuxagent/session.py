@@ -283,13 +283,18 @@ class Session:
 
     # -- the agent shell -------------------------------------------------------
 
-    def _shell(self, verb: str, files: SessionFiles) -> None:
-        if not self._at.meta(files).get("shell"):
+    def _shell(self, verb: str, files: SessionFiles) -> str | None:
+        """The token of the agent shell's prompt marker (None: an older session's)."""
+        from ._shell import session_token
+
+        meta = self._at.meta(files)
+        if not meta.get("shell"):
             raise UsageError(
                 f"session {self.name!r} does not run the tmuxagent shell, so '{verb}' "
                 "cannot tell when a command ends; use send + wait, or start a "
                 "session without COMMAND"
             )
+        return session_token(meta)
 
     def run(self, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
         """Run ``command`` in the agent shell; return its output and exit code.
@@ -304,13 +309,13 @@ class Session:
         if not command.strip():
             raise UsageError("run needs a command")
         pane, files = self._at.live()
-        self._shell("run", files)
-        if not has_prompt(files, files.mark().offset):
+        token = self._shell("run", files)
+        if not has_prompt(files, files.mark().offset, token):
             raise SessionBusy(self.name)
         # As a paste, so that readline takes it literally: a tab in the command
         # would otherwise complete file names, and lines would run one by one.
         mark = self._type(command.strip("\n"), bracketed=True, enter=True, live=(pane, files))
-        return self._await_prompt(pane, files, mark, timeout, f"{command!r} to finish")
+        return self._await_prompt(pane, files, mark, timeout, f"{command!r} to finish", token)
 
     def wait_prompt(self, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
         """Wait until the agent shell's prompt is back after the last input.
@@ -320,12 +325,14 @@ class Session:
         """
         check_timeout(timeout)
         pane, files = self._at.complete()
-        self._shell("wait --prompt", files)
-        return self._await_prompt(pane, files, files.mark(), timeout, "the shell prompt")
+        token = self._shell("wait --prompt", files)
+        return self._await_prompt(pane, files, files.mark(), timeout, "the shell prompt", token)
 
     def _await_prompt(
-        self, pane: Pane, files: SessionFiles, mark: Mark, timeout: float, what: str
-    ) -> RunResult:
+        self, pane: Pane, files: SessionFiles, mark: Mark, timeout: float, what: str,
+        token: str | None,
+    ) -> RunResult:  # fmt: skip
+        """Follow the output from ``mark`` to the first prompt marker with ``token``."""
         from ._shell import ShellWatch
 
         name = shell_quote(self.name)
@@ -334,7 +341,11 @@ class Session:
             f"waits for it, 'tmuxagent keys {name} C-c' interrupts it)"
         )
         alive = Every(ALIVE_INTERVAL)
-        return self._follow(pane, files, ShellWatch, mark, timeout, ShellWatch.result, what, alive)
+
+        def watch(files: SessionFiles, mark: Mark, cols: int, rows: int) -> ShellWatch:
+            return ShellWatch(files, mark, cols, rows, token)
+
+        return self._follow(pane, files, watch, mark, timeout, ShellWatch.result, what, alive)
 
     # -- status and end --------------------------------------------------------
 
