@@ -192,3 +192,24 @@ def test_every_file_is_private(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -
     assert {p.name for p in made} >= expected
     for path in made:
         assert path.lstat().st_mode & 0o077 == 0, path
+
+
+def test_a_directory_name_cannot_pose_as_pane_fields(
+    ta: tmuxagent.Server, shell: tmuxagent.Session, tmp_path: Path, precious: Path
+) -> None:
+    """A program chooses its directory's name, and tmux reports it: newlines
+    and field separators in it must not cut a pane in two or forge fields."""
+    import shlex
+
+    odd = tmp_path / f"x\x1f{precious}\x1f1\nsecond\x1fline"
+    odd.mkdir(parents=True)
+    result = shell.run(f"cd {shlex.quote(str(odd))}")
+    assert (result.exit_code, result.cwd) == (0, str(odd))
+    assert shell.status().cwd == str(odd)
+    listed = ta.sessions()
+    assert [(i.name, i.cwd) for i in listed] == [("sh", str(odd))]
+    assert shell.run("echo still here").output == "still here"
+    shell.kill()
+    assert (precious / "keep").read_text() == "keep me"
+    assert ta.sessions() == []
+

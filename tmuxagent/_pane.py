@@ -1,12 +1,14 @@
 """A session's pane: what tmux says about it, and finding it by session name.
 
-:data:`PANE_FORMAT` asks tmux for every field of :data:`FIELDS` in one line;
-:class:`Pane` reads that line back into named attributes. Add a field by
-adding one row to the table. :class:`SessionPane` finds the pane and files of
+:func:`list_panes` asks tmux for every field of :data:`FIELDS` and reads
+the answer back into :class:`Pane` objects with named attributes. Add a field
+by adding one row to the table. :class:`SessionPane` finds the pane and files of
 a session by name, for every call afresh.
 """
 
 from __future__ import annotations
+
+import os
 
 from ._names import session_target
 from ._poll import PROCESS_INTERVAL, poll_until
@@ -26,8 +28,6 @@ if TYPE_CHECKING:
 
     from ._files import SessionFiles
     from ._host import Host
-
-_SEPARATOR = "\x1f"
 
 
 def _number(text: str) -> int | None:
@@ -58,11 +58,30 @@ FIELDS = (
     ("state_dir", "@tmuxagent_dir", "str"),
     ("server_pid", "pid", "int"),
 )
-PANE_FORMAT = _SEPARATOR.join(f"#{{{variable}}}" for _, variable, _ in FIELDS)
+
+
+def list_panes(host: Host, command: list[str]) -> list[Pane]:
+    """The panes a tmux ``command`` (``list-panes``, ``display -p``) describes.
+
+    Programs choose much of what comes back (their directory; anything in the
+    server can rename a session or set an option), newlines and separators
+    included: the separator is random for each call, so that no value can
+    pose as one, or start a pane of its own.
+    """
+    sep = f"\x1f{os.urandom(6).hex()}\x1f"
+    fields = sep + sep.join(f"#{{{variable}}}" for _, variable, _ in FIELDS)
+    values = host.tmux([*command, fields]).split(sep)[1:]
+    count = len(FIELDS)
+    panes = []
+    for start in range(0, len(values) - count + 1, count):
+        record = values[start : start + count]
+        record[-1] = record[-1].removesuffix("\n")  # tmux ends each pane's line
+        panes.append(Pane(record))
+    return panes
 
 
 class Pane(Struct):
-    """Facts about a session's pane, parsed from one line of :data:`PANE_FORMAT`."""
+    """Facts about a session's pane, one value per field of :data:`FIELDS`."""
 
     __slots__ = tuple(name for name, _, _ in FIELDS)
 
@@ -84,10 +103,8 @@ class Pane(Struct):
     state_dir: str
     server_pid: int
 
-    def __init__(self, line: str) -> None:
-        values = line.split(_SEPARATOR)
-        values += [""] * (len(FIELDS) - len(values))
-        for (name, _, kind), text in zip(FIELDS, values, strict=False):
+    def __init__(self, values: list[str]) -> None:
+        for (name, _, kind), text in zip(FIELDS, values, strict=True):
             value: object
             if kind == "str":
                 value = text
@@ -122,7 +139,10 @@ def settle_status(host: Host, pane: Pane) -> Pane:
     def look() -> Pane | None:
         nonlocal pane
         host.signal(pane.server_pid, signal.SIGCHLD)
-        pane = Pane(host.tmux(["display", "-p", "-t", pane.id, PANE_FORMAT]).split("\n", 1)[0])
+        found = list_panes(host, ["display", "-p", "-t", pane.id])
+        if not found:  # gone meanwhile
+            return pane
+        pane = found[0]
         return None if pane.status_pending else pane
 
     poll_until(look, 2.0, interval=PROCESS_INTERVAL)
@@ -142,24 +162,21 @@ class SessionPane:
     def find(self) -> Pane:
         """The session's pane now (NoSuchSession if there is none)."""
         host = self.host
+        command = ["list-panes", "-s", "-t", self.target, "-f", "#{@tmuxagent_pane}", "-F"]
         try:
-            out = host.tmux(
-                ["list-panes", "-s", "-t", self.target, "-f", "#{@tmuxagent_pane}",
-                 "-F", PANE_FORMAT]
-            )  # fmt: skip
+            found = list_panes(host, command)
         except ServerNotRunning:
             raise NoSuchSession(self.name, server_running=False) from None
         except CommandFailed as exc:
             if "can't find" in exc.stderr:
                 raise NoSuchSession(self.name) from None
             raise
-        line = out.split("\n", 1)[0]
-        if not line:
+        if not found:
             raise SessionError(
                 f"session {self.name!r} was not started by tmuxagent; "
                 "use 'tmuxagent start' to create sessions it can drive"
             )
-        pane = Pane(line)
+        pane = found[0]
         return settle_status(host, pane) if pane.status_pending else pane
 
     def lookup(self) -> tuple[Pane, SessionFiles]:

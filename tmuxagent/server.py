@@ -8,7 +8,7 @@ import time
 from ._files import Mark, SessionFiles
 from ._host import LocalHost, absolute, default_socket
 from ._names import encode_name, session_target, validate_name
-from ._pane import PANE_FORMAT, Pane, settle_status
+from ._pane import Pane, list_panes, settle_status
 from ._poll import LOG_INTERVAL, READY_TIMEOUT, TMUX_TIMEOUT, check_timeout, poll_until
 from ._records import session_info
 from ._screen import DEFAULT_SIZE, HISTORY_LINES, parse_size, screens
@@ -233,12 +233,9 @@ class Server:
 
     def _panes(self) -> list[Pane]:
         try:
-            out = self.host.tmux(
-                ["list-panes", "-a", "-f", "#{@tmuxagent_pane}", "-F", PANE_FORMAT]
-            )
+            panes = list_panes(self.host, ["list-panes", "-a", "-f", "#{@tmuxagent_pane}", "-F"])
         except ServerNotRunning:
             return []
-        panes = [Pane(line) for line in out.splitlines() if line]
         return [settle_status(self.host, p) if p.status_pending else p for p in panes]
 
     def sessions(self) -> list[SessionInfo]:
