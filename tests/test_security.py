@@ -213,3 +213,26 @@ def test_a_directory_name_cannot_pose_as_pane_fields(
     assert (precious / "keep").read_text() == "keep me"
     assert ta.sessions() == []
 
+
+def test_a_recording_holds_no_prompt_token(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
+    import json
+
+    from tmuxagent._record import _Markers
+
+    shell = ta.start("sh", record=True)
+    for word in ("one", "two", "three"):
+        assert shell.run(f"echo {word}").output == word
+    token = shell.files.meta()["prompt_token"]
+    assert token.encode() in Path(shell.files.log).read_bytes()  # the markers are in the log
+    cast = tmp_path / "sh.cast"
+    cli.ok("record", "sh", "--cast", str(cast))
+    text = cast.read_text()
+    assert token not in text and "6973;tmuxagent" not in text
+    events = [json.loads(line) for line in text.splitlines()[1:]]
+    assert "three" in "".join(e[2] for e in events)
+    # A marker split anywhere across events still goes, and nothing else does.
+    stream = "a\x1b]6973;tmuxagent;t0k;0;/x\x07b\x1b]0;title\x07c"
+    for cut in range(len(stream) + 1):
+        markers = _Markers()
+        got = markers.drop(stream[:cut]) + markers.drop(stream[cut:], final=True)
+        assert got == "ab\x1b]0;title\x07c", cut

@@ -116,6 +116,7 @@ def write_cast(files: SessionFiles, title: str, out: TextIO) -> int:
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    markers = _Markers()
     position = int(info["offset"])
     stopped = _stop_offset(files)
     end = stopped if stopped is not None else files.log_size()
@@ -129,18 +130,49 @@ def write_cast(files: SessionFiles, title: str, out: TextIO) -> int:
                 seconds, offset = float(seconds_s), min(int(offset_s), end)
             except ValueError:
                 continue  # a line being written right now
-            text = decoder.decode(log.read(max(0, offset - position)))
+            text = markers.drop(decoder.decode(log.read(max(0, offset - position))))
             position = max(position, offset)
             last = max(last, seconds)
             if text:
                 out.write(json.dumps([round(last, 6), "o", text]) + "\n")
                 events += 1
         # Output the watcher had not noted yet (it looks every few ms).
-        text = decoder.decode(log.read(max(0, end - position)), final=True)
+        text = markers.drop(
+            decoder.decode(log.read(max(0, end - position)), final=True), final=True
+        )
         if text:
             out.write(json.dumps([round(last, 6), "o", text]) + "\n")
             events += 1
     return events
+
+
+class _Markers:
+    """Takes the agent shell's prompt markers out of a recording's text: they
+    hold the session's secret token, and casts get shared. A marker may be
+    split across two events: what may be its start is held back."""
+
+    PREFIX = "\x1b]6973;tmuxagent;"
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def drop(self, text: str, *, final: bool = False) -> str:
+        import re
+
+        text = re.sub(r"\x1b\]6973;tmuxagent;[^\x07\x1b]*(?:\x07|\x1b\\)", "", self._held + text)
+        self._held = ""
+        if final:
+            return text
+        start = text.rfind(self.PREFIX)
+        if start == -1:  # the text may end in the marker's first bytes
+            start = next(
+                (len(text) - n for n in range(len(self.PREFIX) - 1, 0, -1)
+                 if text.endswith(self.PREFIX[:n])),
+                -1,
+            )  # fmt: skip
+        if start != -1:
+            text, self._held = text[:start], text[start:]
+        return text
 
 
 def _timing_path(root: str, recording: str) -> str:
