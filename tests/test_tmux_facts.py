@@ -115,6 +115,12 @@ def test_deleted_socket_is_recovered(ta: tmuxagent.Server, cli: CLI) -> None:
     assert [i.name for i in ta.sessions()] == ["keep"]  # the server is found again
     assert ta.socket_path.exists()
     assert "keep" in cli.ok("list")
+    # start, which would otherwise make a second server and orphan the first.
+    ta.socket_path.unlink()
+    ta.start("second", ["sleep", "30"])
+    assert sorted(i.name for i in ta.sessions()) == ["keep", "second"]
+    servers = {p.server_pid for p in ta._panes()}
+    assert len(servers) == 1
 
 
 def test_new_session_is_listed_at_once(ta: tmuxagent.Server) -> None:

@@ -173,13 +173,10 @@ class LocalHost(Host):
     def tmux(
         self, *commands: Sequence[str], input: bytes = b"", timeout: float | None = None
     ) -> str:
-        existed = self._check_socket()
+        # A server whose socket was deleted gets it back first: else a command
+        # that starts a server (new-session) would start a second one.
+        existed = self._check_socket() or (self._revive_socket() and self._check_socket())
         try:
-            try:
-                return self._runner.run(*commands, input=input, timeout=timeout)
-            except ServerNotRunning:
-                if not self._revive_socket():
-                    raise
             return self._runner.run(*commands, input=input, timeout=timeout)
         finally:
             if not existed:  # a server was started: another user may have raced us to it
