@@ -68,44 +68,88 @@ def precious(tmp_path: Path) -> Path:
     return path
 
 
+def evil_server(shared: Path, root_only: Path) -> list[str]:
+    """A server of nobody's on ``shared/sock``, dressed up as a tmuxagent one
+    of the caller's, whose hooks make a connected client of root's write a
+    file where only root may (tmux has a command client open files for it)."""
+    tmux = ["tmux", "-S", str(shared / "sock"), "-f", "/dev/null"]
+    as_nobody(*tmux, "new-session", "-d", "-s", "build", "sleep", "300")
+    as_nobody(*tmux, "set", "-p", "-t", "build:0.0", "@tmuxagent_pane", "1")
+    as_nobody(*tmux, "set", "-t", "build", "@tmuxagent_name", "build")
+    as_nobody(*tmux, "set", "-t", "build", "@tmuxagent_dir", str(root_only))
+    hook = f"set-buffer -b p pwned ; save-buffer -b p {root_only}/proof"
+    for command in ("new-session", "list-panes", "display-message", "send-keys",
+                    "set-option", "load-buffer", "list-sessions"):  # fmt: skip
+        as_nobody(*tmux, "set-hook", "-g", f"after-{command}[0]", hook)
+    return tmux
+
+
+VERBS = (["list"], ["kill", "build"], ["kill", "--all"], ["status", "build"],
+         ["send", "build", "secret"], ["start", "x", "--", "sleep", "30"])  # fmt: skip
+
+
 @needs_root
 def test_another_users_server_is_refused(shared: Path, precious: Path, tmp_path: Path) -> None:
-    sock = str(shared / "sock")
-    tmux = ["tmux", "-S", sock, "-f", "/dev/null"]
-    as_nobody(*tmux, "new-session", "-d", "-s", "build", "sleep", "300")
-    # The other user dresses the session up as a tmuxagent one of the caller's.
-    as_nobody(*tmux, "set", "-p", "-t", "build:0.0", "@tmuxagent_pane", "1")
-    as_nobody(*tmux, "set", "-t", "build", "@tmuxagent_dir", str(precious))
-    as_nobody(*tmux, "set", "-t", "build", "@tmuxagent_name", "build")
-    marker = tmp_path / "ran-as-nobody"
-    for args in (
-        ["list"],
-        ["kill", "build"],
-        ["kill", "--all"],
-        ["status", "build"],
-        ["send", "build", "secret"],
-        ["start", "x", "--", "touch", str(marker)],
-    ):
-        proc = agent(sock, *args)
+    tmux = evil_server(shared, precious)
+    server_pid = int(as_nobody(*tmux, "list-windows", "-F", "#{pid}").stdout)
+    mine = tmp_path / "mine"
+    mine.mkdir(mode=0o700)
+    os.rename(shared / "sock", mine / "sock")  # still nobody's, now where only root writes
+    for args in VERBS:
+        proc = agent(mine / "sock", *args)
         assert proc.returncode == 4, (args, proc.stdout, proc.stderr)
         assert "belongs to uid 65534" in proc.stderr and proc.stderr.count("\n") == 1
     with pytest.raises(tmuxagent.ForeignServer):
-        tmuxagent.Server(sock).sessions()
-    assert (precious / "keep").read_text() == "keep me"
-    assert not marker.exists()
-    # Nothing was sent to it, and its server still runs: it was not ours to end.
-    assert "secret" not in as_nobody(*tmux, "capture-pane", "-p", "-t", "build").stdout
-    assert as_nobody(*tmux, "list-sessions", "-F", "#{session_name}").stdout.split() == ["build"]
+        tmuxagent.Server(mine / "sock").sessions()
+    assert sorted(p.name for p in precious.iterdir()) == ["keep"]  # no proof, nothing deleted
+    os.kill(server_pid, 15)
 
 
 @needs_root
-def test_a_state_directory_made_by_another_user_is_refused(shared: Path) -> None:
-    sock = shared / "sock"
-    as_nobody("mkdir", "-m", "777", str(shared / "sock.tmuxagent"))
-    proc = agent(sock, "start", "x", "--", "sleep", "30")
-    assert proc.returncode == 4 and "state directory" in proc.stderr
-    assert "uid 65534" in proc.stderr
-    assert not sock.exists()  # refused before any tmux server started
+def test_a_socket_where_others_can_write_is_refused_before_tmux_runs(
+    shared: Path, precious: Path
+) -> None:
+    """In /tmp (or any directory others can write to) another user can put a
+    server of theirs in place of the socket between any check and tmux's
+    connect (tmux waits on SOCK.lock, which they can hold): so no check of the
+    socket will do, and nothing is sent."""
+    tmux = evil_server(shared, precious)
+    for sock in (shared / "sock", shared / "new"):
+        for args in VERBS:
+            proc = agent(sock, *args)
+            assert proc.returncode == 4, (args, proc.stdout, proc.stderr)
+            assert f"others can write to {shared}" in proc.stderr
+    assert not (shared / "new.lock").exists()  # tmux never ran
+    assert not (shared / "sock.tmuxagent").exists()
+    assert sorted(p.name for p in precious.iterdir()) == ["keep"]
+    as_nobody(*tmux, "has-session", "-t", "build")  # still there: not ours to end
+
+
+@needs_root
+def test_a_directory_of_another_user_on_the_way_is_refused(
+    shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's directory above root's private one (root kept their
+    XDG_RUNTIME_DIR through su, or works in their project): they can swap
+    what is below it at any moment."""
+    as_nobody("mkdir", "-m", "755", str(shared / "theirs"))
+    below = shared / "theirs" / "private"
+    below.mkdir(mode=0o700)  # root's own, 0700: but inside theirs
+    proc = agent(below / "sock", "start", "x", "--", "sleep", "30")
+    assert proc.returncode == 4 and "theirs belongs to uid 65534" in proc.stderr
+    assert list(below.iterdir()) == []
+    monkeypatch.delenv("TMUXAGENT_SOCKET", raising=False)
+    monkeypatch.delenv("TMUXAGENT_SOCKET_DIR", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(shared / "theirs"))
+    with pytest.raises(tmuxagent.UsageError, match="belongs to uid 65534"):
+        tmuxagent.Server()
+    monkeypatch.setenv("TMUXAGENT_SOCKET_DIR", str(below / "sd"))
+    with pytest.raises(tmuxagent.UsageError, match="belongs to uid 65534"):
+        tmuxagent.Server()
+    monkeypatch.setenv("TMUXAGENT_SOCKET", str(below / "sock"))
+    with pytest.raises(tmuxagent.ForeignServer, match="belongs to uid 65534"):
+        tmuxagent.Server().sessions()
+    assert list(below.iterdir()) == []
 
 
 @needs_root
@@ -118,12 +162,11 @@ def test_links_planted_by_another_user_are_not_followed(
     as_nobody("ln", "-s", str(mine), str(shared / "sockets"))
     monkeypatch.delenv("TMUXAGENT_SOCKET", raising=False)
     monkeypatch.setenv("TMUXAGENT_SOCKET_DIR", str(shared / "sockets"))
-    with pytest.raises(tmuxagent.UsageError, match="link that belongs to uid 65534"):
+    with pytest.raises(tmuxagent.UsageError, match="sockets belongs to uid 65534"):
         tmuxagent.Server()
-    # The state directory of a socket in a shared directory: the same.
-    as_nobody("ln", "-s", str(mine), str(shared / "sock.tmuxagent"))
-    proc = agent(shared / "sock", "start", "x", "--", "sleep", "30")
-    assert proc.returncode == 4 and "link that belongs to uid 65534" in proc.stderr
+    # -S through it: the same, and kill --all ends nothing behind it.
+    proc = agent(shared / "sockets" / "sock", "kill", "--all")
+    assert proc.returncode == 4 and "sockets belongs to uid 65534" in proc.stderr
     assert list(mine.iterdir()) == []
 
 
@@ -233,6 +276,36 @@ def test_a_recording_holds_no_prompt_token(ta: tmuxagent.Server, cli: CLI, tmp_p
     # A marker split anywhere across events still goes, and nothing else does.
     stream = "a\x1b]6973;tmuxagent;t0k;0;/x\x07b\x1b]0;title\x07c"
     for cut in range(len(stream) + 1):
-        markers = _Markers()
+        markers = _Markers("t0k")
         got = markers.drop(stream[:cut]) + markers.drop(stream[cut:], final=True)
         assert got == "ab\x1b]0;title\x07c", cut
+    # Output that only looks like a marker stays, and cannot make the cast slow.
+    fake = "\x1b]6973;tmuxagent;guess;0;/x\x07"
+    assert _Markers("t0k").drop(fake, final=True) == fake
+    markers = _Markers("t0k")
+    unfinished = ["\x1b]6973;tmuxagent;t0k;0;/x", *("line\r\n" * 1000 for _ in range(300))]
+    kept = "".join(markers.drop(chunk) for chunk in unfinished) + markers.drop("", final=True)
+    assert len(kept) == len("".join(unfinished))  # held back no more than HOLD at a time
+
+
+def test_output_cannot_turn_a_paste_into_typed_lines(
+    shell: tmuxagent.Session, cli: CLI, tmp_path: Path
+) -> None:
+    """Output can switch bracketed paste off (ESC[?2004l) while bash waits at
+    its prompt; tmux would then paste the lines as typed, each submitted."""
+    pwned = tmp_path / "PWNED"
+    shell.run("(sleep 0.3; printf '\\033[?2004l') &")
+    log = Path(shell.files.log)
+    # (bash turns the mode on with each prompt, and off when a line is taken)
+    wait_until(
+        lambda: b"\x1b[?2004l" in log.read_bytes().rsplit(b"\x1b[?2004h", 1)[-1],
+        what="the mode switched off at the prompt",
+    )
+    notes = tmp_path / "notes.txt"
+    notes.write_text(f"notes to paste:\ntouch {pwned}\nmore text\n")
+    cli.ok("paste", "sh", str(notes))
+    wait_until(lambda: "more text" in shell.capture().text, what="the paste shown")
+    assert not pwned.exists()
+    shell.keys("C-c")
+    assert shell.run("echo ok").output == "ok"
+    assert not pwned.exists()

@@ -85,15 +85,50 @@ def owned_lstat(path: str) -> os.stat_result:
     return st
 
 
+def unsafe_path(directory: str) -> str | None:
+    """Why another user could change what ``directory`` holds, or where the
+    path to it leads; None when no one else can.
+
+    Every directory and link on the way from ``/`` (as given, and as the
+    links resolve) must be the caller's or root's. Others may write to none
+    of them, except to a sticky one above the last (such as ``/tmp``): they
+    cannot rename or remove what is not theirs there. What does not exist yet
+    is not judged (check again once it is made).
+    """
+    euid = os.geteuid()
+    for path in (os.path.abspath(directory), os.path.realpath(directory)):
+        parts = path.split("/")[1:]
+        steps = ["/"] + ["/" + "/".join(parts[: i + 1]) for i in range(len(parts)) if parts[i]]
+        for i, step in enumerate(steps):
+            try:
+                st = os.lstat(step)
+            except FileNotFoundError:
+                break
+            if st.st_uid not in (euid, 0):
+                return f"{step} belongs to uid {st.st_uid}"
+            if stat.S_ISLNK(st.st_mode):
+                continue  # where it leads is checked as the path resolves
+            if not stat.S_ISDIR(st.st_mode):
+                return f"{step} is not a directory"
+            sticky_above = st.st_mode & stat.S_ISVTX and i < len(steps) - 1
+            if st.st_mode & 0o022 and not sticky_above:
+                return f"others can write to {step}"
+    return None
+
+
 def secure_dir(
     path: str, *, what: str = "directory", error: type[TmuxAgentError] = UsageError
 ) -> str:
     """Create ``path`` private (0700), or check that it is; else ``error``.
 
     Refuses a directory owned by someone else, or one that others can enter
-    (whoever can reach a tmux socket can type into every pane behind it), and
-    a symlink that another user owns, checked without following it.
+    (whoever can reach a tmux socket can type into every pane behind it), a
+    symlink that another user owns (checked without following it), and a
+    path on which another user could swap a directory (:func:`unsafe_path`).
     """
+    reason = unsafe_path(path)
+    if reason:
+        raise error(f"refusing {what} {path}: {reason}; use a directory of your own")
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
         st = owned_lstat(path)

@@ -164,6 +164,7 @@ class LocalHost(Host):
         self.state_root = socket_path + ".tmuxagent"
         self.tmux_timeout = timeout
         self._runner = Runner(socket_path, timeout=timeout, config=config)
+        self._path_checked = False
 
     def __repr__(self) -> str:
         return f"LocalHost({self.socket_path!r})"
@@ -182,6 +183,23 @@ class LocalHost(Host):
             if not existed:  # a server was started: another user may have raced us to it
                 self._check_socket()
 
+    def check_path(self) -> None:
+        """ForeignServer if another user could put a socket of theirs (or the
+        lock file tmux makes beside it) where this one is, or swap a directory
+        on the way to it: checked before every first call, since a check of
+        the socket alone cannot catch a swap between the check and tmux's
+        connect."""
+        from ._files import unsafe_path
+
+        reason = unsafe_path(os.path.dirname(self.socket_path))
+        if reason:
+            raise ForeignServer(
+                f"refusing the tmux socket {self.socket_path}: {reason}, so another user "
+                "could put a server of theirs in its place; use a directory of your own "
+                "(-S, or TMUXAGENT_SOCKET_DIR)"
+            )
+        self._path_checked = os.path.isdir(os.path.dirname(self.socket_path))
+
     def _check_socket(self) -> bool:
         """Whether the socket exists; TmuxError if it is not the caller's own.
 
@@ -195,6 +213,8 @@ class LocalHost(Host):
 
         from ._files import owned_lstat
 
+        if not self._path_checked:
+            self.check_path()
         try:
             st = owned_lstat(self.socket_path)
         except FileNotFoundError:
@@ -240,10 +260,12 @@ class LocalHost(Host):
         if not os.path.isdir(cwd):
             raise UsageError(f"working directory {cwd!r} does not exist")
         parent = os.path.dirname(self.socket_path)
+        self.check_path()  # before making anything on the way
         try:
             os.makedirs(parent, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create {parent}: {exc.strerror}") from None
+        self.check_path()
 
     def program(self, command: Sequence[str] | None, path: str | None, cwd: str) -> list[str]:
         import shutil

@@ -56,7 +56,7 @@ def neutralise_paste(text: str) -> str:
     return text
 
 
-def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool) -> None:
+def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool, always: bool = False) -> None:
     """Write ``text`` to the pane as typed (or pasted) input, exactly.
 
     The text goes to tmux on stdin (``load-buffer -``), never through tmux's
@@ -66,6 +66,10 @@ def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool) -> None:
     keeps line feeds as line feeds, as ``send-keys -l`` would. A
     ``bracketed`` paste is neutralised first (:func:`neutralise_paste`), so
     that it cannot end itself and be taken as typed keys.
+
+    ``always`` brackets it whatever the pane's mode says: for a program
+    known to read bracketed pastes at any time (readline), since output can
+    turn the mode off (``ESC[?2004l``) and make a paste typed lines.
     """
     if bracketed:
         text = neutralise_paste(text)
@@ -74,6 +78,9 @@ def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool) -> None:
         return
     name = f"tmuxagent-{os.getpid()}-{next(_buffers)}"
     paste = ["paste-buffer", "-d", "-b", name, "-t", pane.id, "-p" if bracketed else "-r"]
+    if bracketed and always:  # without -p, so that tmux does not bracket it again
+        data = b"\x1b[200~" + data + b"\x1b[201~"
+        paste.pop()
     host.tmux(
         ["load-buffer", "-b", name, "-"],
         paste,

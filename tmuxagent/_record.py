@@ -116,7 +116,7 @@ def write_cast(files: SessionFiles, title: str, out: TextIO) -> int:
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    markers = _Markers()
+    markers = _Markers(files.meta().get("prompt_token"))
     position = int(info["offset"])
     stopped = _stop_offset(files)
     end = stopped if stopped is not None else files.log_size()
@@ -148,28 +148,32 @@ def write_cast(files: SessionFiles, title: str, out: TextIO) -> int:
 
 class _Markers:
     """Takes the agent shell's prompt markers out of a recording's text: they
-    hold the session's secret token, and casts get shared. A marker may be
-    split across two events: what may be its start is held back."""
+    hold the session's secret ``token``, and casts get shared. Only markers
+    with the token go (output that looks like one stays). A marker may be
+    split across two events: what may be its start is held back, at most
+    :data:`HOLD` characters (a real marker is far shorter)."""
 
-    PREFIX = "\x1b]6973;tmuxagent;"
+    HOLD = 65536
 
-    def __init__(self) -> None:
+    def __init__(self, token: str | None) -> None:
+        import re
+
+        self.prefix = "\x1b]6973;tmuxagent;" + (token + ";" if token else "")
+        self._marker = re.compile(re.escape(self.prefix) + r"[^\x07\x1b]*(?:\x07|\x1b\\)")
         self._held = ""
 
     def drop(self, text: str, *, final: bool = False) -> str:
-        import re
-
-        text = re.sub(r"\x1b\]6973;tmuxagent;[^\x07\x1b]*(?:\x07|\x1b\\)", "", self._held + text)
+        text = self._marker.sub("", self._held + text)
         self._held = ""
         if final:
             return text
-        start = text.rfind(self.PREFIX)
-        if start == -1:  # the text may end in the marker's first bytes
+        prefix = self.prefix
+        start = text.rfind(prefix, max(0, len(text) - self.HOLD))
+        if start == -1:  # the text may end in the marker's first characters
             start = next(
-                (len(text) - n for n in range(len(self.PREFIX) - 1, 0, -1)
-                 if text.endswith(self.PREFIX[:n])),
+                (len(text) - n for n in range(len(prefix) - 1, 0, -1) if text.endswith(prefix[:n])),
                 -1,
-            )  # fmt: skip
+            )
         if start != -1:
             text, self._held = text[:start], text[start:]
         return text

@@ -111,8 +111,11 @@ class Session:
             text = _input.neutralise_paste(text)
         pane, files = live or self._at.live()
         mark = files.note_input(text + ("\n" if enter else ""), pane.x, pane.y)
+        # readline takes a bracketed paste whatever the pane's mode says (output
+        # can turn that off): the agent shell always gets its brackets.
+        always = bracketed and bool(self._at.meta(files).get("shell"))
         with vanishing(self.name):
-            _input.type_text(self._host, pane, text, bracketed=bracketed)
+            _input.type_text(self._host, pane, text, bracketed=bracketed, always=always)
             if enter:
                 _input.press_enter(self._host, files, pane, mark.offset, len(text), retry=retry)
         return mark
