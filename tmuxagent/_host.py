@@ -245,7 +245,14 @@ class LocalHost(Host):
 
         if os.path.exists(self.socket_path):
             return False
-        for pid in _procs.tmux_servers(self.socket_path):
+        servers = _procs.tmux_servers(self.socket_path)
+        if not servers:
+            return False
+        # A server another call is starting right now has no socket yet, and
+        # SIGUSR1 would disturb it: give it a moment to make its own.
+        if poll_until(lambda: os.path.exists(self.socket_path), 0.5, interval=0.01):
+            return True
+        for pid in servers:
             _procs.send(pid, signal.SIGUSR1)
             if poll_until(lambda: os.path.exists(self.socket_path), 2.0, interval=0.01):
                 return True
