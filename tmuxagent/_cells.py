@@ -31,12 +31,23 @@ def utf8_tail(data: bytes) -> int:
     return 0
 
 
+#: Not shown at all, as tmux does not show them: C1 controls (U+0080-U+009F,
+#: which would otherwise reach the caller's terminal), line and paragraph
+#: separators (surrogates cannot come from UTF-8). tmux drops unassigned code
+#: points too, but by the C library's Unicode version, not Python's: they stay,
+#: so that characters newer than Python's tables do not vanish.
+_INVISIBLE = frozenset(("Cc", "Zl", "Zp", "Cs"))
+
+
 def char_width(ch: str) -> int:
-    """Columns a character takes: 0 (combining), 1 or 2 (wide)."""
+    """Columns a character takes: 0 (combining), 1 or 2 (wide); -1: not shown."""
     if ch.isascii():
         return 1
-    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+    category = unicodedata.category(ch)
+    if category in ("Mn", "Me", "Cf") or unicodedata.combining(ch):
         return 0
+    if category in _INVISIBLE:
+        return -1
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 

@@ -8,7 +8,8 @@ programs position the cursor everywhere, and terminal queries must vanish.
 Stripping escape sequences gets all of that wrong, so this module emulates
 the subset of xterm that matters for text: cursor motion, erasing, scrolling
 regions, insert/delete, wrapping, wide characters and the alternate screen.
-Colours and other attributes are dropped.
+Colours and other attributes are dropped, and so are C1 control characters
+(as tmux drops them): the text it makes holds no control characters.
 
 Lines that scroll off the top of the main screen go to :attr:`Terminal.history`
 (wrapped rows joined into one logical line), so nothing that scrolls away is
@@ -31,6 +32,11 @@ _TOKEN = re.compile(
     rb"|\x1b\[([0-?]*)([ -/]*)([@-~])"  # 2-4: CSI params, intermediates, final
     rb"|\x1b\]([^\x07\x1b]*)(?:\x07|\x1b\\)"  # 5: OSC body
     rb"|\x1b[PX^_][^\x1b]*\x1b\\"  # DCS/SOS/PM/APC strings: ignored
+    # Sequences cut short by ESC, CAN or SUB: dropped, as tmux drops them (a
+    # run of them in one step: garbage such as ESC ESC ESC... must be cheap).
+    rb"|(?:\x1b(?:[ -/]*+|\[[0-?]*+[ -/]*+)(?=[\x18\x1a\x1b])"
+    rb"|\x1b\][^\x07\x18\x1a\x1b]*+(?=[\x18\x1a]|\x1b[^\\])"
+    rb"|\x1b[PX^_][^\x1b]*+(?=\x1b[^\\]))++"
     rb"|\x1b([ -/]*)([0-OQ-WYZ\\`-~])"  # 6-7: other escapes (not [ ] P X ^ _)
     rb"|([\x00-\x1a\x1c-\x1f\x7f])"  # 8: C0 control characters
 )
@@ -69,7 +75,9 @@ class Terminal:
         self.rows = max(1, rows)
         self.on_osc = on_osc
         self.history: list[str] = []
-        self._partial = ""  # wrapped rows that scrolled off, awaiting their line's end
+        # Wrapped rows that scrolled off, awaiting their line's end (a list: a
+        # long line's rows, added to one string one by one, would be quadratic).
+        self._partial: list[str] = []
         blank = " " if fresh else UNKNOWN
         self._grid = [[blank] * self.cols for _ in range(self.rows)]
         self._wrapped = [False] * self.rows
@@ -108,8 +116,8 @@ class Terminal:
         while pos < n:
             m = match(buf, pos)
             if m is None:
-                rest = buf[pos:]
-                if len(rest) < _MAX_PENDING and _INCOMPLETE.match(rest):
+                # Matched in place: copying the rest for each stray ESC is quadratic.
+                if n - pos < _MAX_PENDING and _INCOMPLETE.match(buf, pos):
                     break
                 pos += 1  # a stray ESC: drop it
                 continue
@@ -155,9 +163,10 @@ class Terminal:
         after the main screen's lines (so earlier lines keep their places).
         """
         if self._main is None:
-            return grid_lines(self._grid, self._wrapped, (self.x, self.y), self._partial)
+            partial = "".join(self._partial)
+            return grid_lines(self._grid, self._wrapped, (self.x, self.y), partial)
         grid, wrapped, cursor = self._main
-        main = grid_lines(grid, wrapped, cursor, self._partial)
+        main = grid_lines(grid, wrapped, cursor, "".join(self._partial))
         return [*main, *grid_lines(self._grid, self._wrapped, (self.x, self.y), "")]
 
     def text(self) -> str:
@@ -172,16 +181,17 @@ class Terminal:
             return
         cols = self.cols
         self._last = s[-1]
-        while s:
+        start, end = 0, len(s)  # indexes: cutting s row by row would be quadratic
+        while start < end:
             if self._pending_wrap:
                 self._wrap()
             row = self._grid[self.y]
             x = self.x
-            take = min(len(s), cols - x)
-            if not self._autowrap and take < len(s):
-                s = s[: take - 1] + s[-1]
-            row[x : x + take] = s[:take]
-            s = s[take:]
+            take = min(end - start, cols - x)
+            if not self._autowrap and take < end - start:
+                s, start, end = s[start : start + take - 1] + s[-1], 0, take
+            row[x : x + take] = s[start : start + take]
+            start += take
             if x + take >= cols:
                 self.x = cols - 1
                 self._pending_wrap = self._autowrap
@@ -217,8 +227,8 @@ class Terminal:
                 self._emit(row)
         new = len(lines) - old
         if new:
-            self.history.append(self._partial + lines[0].rstrip(" "))
-            self._partial = ""
+            self.history.append("".join(self._partial) + lines[0].rstrip(" "))
+            self._partial = []
             self.history.extend(line.rstrip(" ") for line in lines[1:new])
         shown = lines[new:]
         self._grid = [
@@ -233,6 +243,8 @@ class Terminal:
 
     def _put_wide(self, ch: str) -> None:
         width = char_width(ch)
+        if width < 0:
+            return  # C1 controls and the like: tmux does not show them either
         if width == 0:
             x = self.x if self._pending_wrap else self.x - 1
             if x >= 0:
@@ -282,10 +294,11 @@ class Terminal:
     def _emit(self, row: int) -> None:
         text = self._render(row)
         if self._wrapped[row]:
-            self._partial += text
+            self._partial.append(text)
         else:
-            self.history.append(self._partial + text)
-            self._partial = ""
+            self._partial.append(text)
+            self.history.append("".join(self._partial))
+            self._partial = []
 
     def _scroll_up(self, n: int, *, emit: bool = True) -> None:
         top, bottom = self._top, self._bottom

@@ -57,10 +57,30 @@ def _print(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
 
 
-def _print_json(data: Any) -> None:
+#: C0 and C1 control characters and DEL, as Python writes them in a repr.
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_ESCAPES.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
+#: What JSON leaves raw with ensure_ascii=False: DEL and the C1 controls.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
+def _visible(value: object) -> str:
+    """A value that programs choose (a directory, a command, a message), shown
+    in text output: its control characters escaped, so that the terminal
+    reading it cannot obey them (set its title, colour, forge lines)."""
+    return str(value).translate(_ESCAPES)
+
+
+def _dump_json(data: Any) -> str:
+    """JSON text with DEL and C1 escaped as well (they can only be in strings)."""
     import json
 
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    text = json.dumps(data, ensure_ascii=False)
+    return text if text.isascii() and "\x7f" not in text else text.translate(_JSON_ESCAPES)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(_dump_json(data) + "\n")
 
 
 def _server(args: Args) -> Server:
@@ -107,7 +127,8 @@ def cmd_start(args: Args) -> int:
         _print_json({**info.as_dict(), "attach": attach})
     else:
         _print(
-            f"started {args.name!r} (pid {info.pid}): {info.command}\nwatch or take over: {attach}"
+            f"started {args.name!r} (pid {info.pid}): {_visible(info.command)}\n"
+            f"watch or take over: {_visible(attach)}"
         )
     return 0
 
@@ -227,7 +248,8 @@ def cmd_status(args: Args) -> int:
     if args.json:
         _print_json({**info.as_dict(), "attach": _join(session.attach_command())})
     else:
-        _print("\n".join(f"{key}: {_plain(key, value)}" for key, value in info.as_dict().items()))
+        items = info.as_dict().items()
+        _print("\n".join(f"{key}: {_visible(_plain(key, value))}" for key, value in items))
     return 0
 
 
@@ -248,7 +270,10 @@ def cmd_list(args: Args) -> int:
     if not infos:
         return 0
     rows = [("NAME", "STATUS", "PID", "SIZE", "COMMAND")]
-    rows += [(i.name, i.describe(), str(i.pid), f"{i.cols}x{i.rows}", i.command) for i in infos]
+    rows += [
+        (_visible(i.name), i.describe(), str(i.pid), f"{i.cols}x{i.rows}", _visible(i.command))
+        for i in infos
+    ]
     widths = [max(len(r[c]) for r in rows) for c in range(4)]
     table = ("  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4] for r in rows)
     _print("\n".join(table))
@@ -269,7 +294,7 @@ def cmd_kill(args: Args) -> int:
         try:
             server.session(name).kill()
         except TmuxAgentError as exc:
-            sys.stderr.write(f"{PROG}: {exc}\n")
+            sys.stderr.write(f"{PROG}: {_visible(exc)}\n")
             failed = failed or exc.exit_code
     return failed
 
@@ -277,7 +302,7 @@ def cmd_kill(args: Args) -> int:
 def cmd_attach(args: Args) -> int:
     cmd = _server(args).session(args.name).attach_command(read_only=args.read_only)
     if args.print:
-        _print(_join(cmd))
+        _print(_visible(_join(cmd)))
         return 0
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(f"attach needs a terminal; a human can run: {_join(cmd)}")
@@ -301,7 +326,8 @@ def cmd_record(args: Args) -> int:
                 events = session.write_cast(out)
         except OSError as exc:
             raise UsageError(f"cannot write {args.cast!r}: {exc.strerror}") from None
-        _print(f"wrote {events} events to {args.cast} (play it: asciinema play {args.cast})")
+        cast = _visible(args.cast)
+        _print(f"wrote {events} events to {cast} (play it: asciinema play {cast})")
     else:
         session.start_recording()
         _print(f"recording {args.name!r}; save it with: {PROG} record {args.name} --cast FILE")
@@ -330,7 +356,7 @@ def cmd_skill(args: Args) -> int:
     if args.action != "install":
         raise UsageError(f"unknown skill action {args.action!r}; use 'skill install [DIR]'")
     path = install_skill(args.dir, force=args.force)
-    _print(f"installed the tmux skill in {path}")
+    _print(f"installed the tmux skill in {_visible(path)}")
     return 0
 
 
@@ -431,20 +457,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, so that a closed pipe or a full disk is handled below
         return code
     except WaitTimeout as exc:
-        sys.stderr.write(f"{PROG}: {exc}\n")
+        sys.stderr.write(f"{PROG}: {_visible(exc)}\n")
         if exc.screen:
             sys.stderr.write("last lines of the screen:\n")
-            sys.stderr.write("".join(f"  | {line}\n" for line in exc.screen.split("\n")))
+            sys.stderr.write("".join(f"  | {_visible(ln)}\n" for ln in exc.screen.split("\n")))
         return exc.exit_code
-    except TmuxAgentError as exc:
-        sys.stderr.write(f"{PROG}: {exc}\n")
+    except TmuxAgentError as exc:  # its message may quote names, paths and tmux's own words
+        sys.stderr.write(f"{PROG}: {_visible(exc)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
     except OSError as exc:  # the machine, not tmuxagent: a full disk, a vanished directory
-        sys.stderr.write(f"{PROG}: {exc}\n")
+        sys.stderr.write(f"{PROG}: {_visible(exc)}\n")
         return 4
 
 
