@@ -228,3 +228,17 @@ def test_output_to_a_closed_pipe_or_a_full_disk(cli: CLI) -> None:
                                text=True, timeout=60, check=False)  # fmt: skip
     assert proc2.returncode == 4
     assert proc2.stderr.count("\n") == 1 and "No space left" in proc2.stderr
+
+
+def test_plain_reads_concatenate_to_the_output(ta: tmuxagent.Server, cli: CLI) -> None:
+    """A read that ends mid-line adds no line break: reads put together are
+    the program's output (issue 9, item 2)."""
+    session = ta.start("p", ["sh", "-c", "printf abc; read x; printf 'def\\n'; exec sleep 30"])
+    session.wait_text("abc")
+    first = cli.ok("read", "p")
+    assert first == "abc"
+    session.send("x", enter=True)
+    session.wait_text("def")
+    second = cli.ok("read", "p")
+    assert first + second == "abcx\ndef\n"  # the echo of 'x', then Enter
+    assert cli.ok("read", "p") == ""

@@ -190,8 +190,8 @@ def cmd_read(args: Args) -> int:
     text = _server(args).session(args.name).read(max_chars=args.max_chars)
     if args.json:
         _print_json({"name": args.name, "output": text})
-    elif text:
-        _print(text)
+    else:  # exactly: a chunk may end mid-line, and the next read goes on from there
+        sys.stdout.write(text)
     return 0
 
 
