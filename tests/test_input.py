@@ -184,3 +184,19 @@ def test_enter_retry_can_be_turned_off(ta: tmuxagent.Server, cli: CLI) -> None:
     silent.keys("C-]")
     silent.wait_text("GOT")
     assert "b'submit this\\r\\x1d'" in silent.capture().text
+
+
+def test_a_crlf_file_is_pasted_with_one_line_break_per_line(
+    ta: tmuxagent.Server, cli: CLI, tmp_path: Path
+) -> None:
+    """Issue 9, item 10: each CRLF pair used to become two Enters."""
+    session = ta.start(
+        "lines", ["sh", "-c", 'echo ready; while IFS= read -r l; do echo "got[$l]"; done']
+    )
+    session.wait_text("^ready$")
+    crlf = tmp_path / "dos.txt"
+    crlf.write_bytes(b"one\r\ntwo\r\nthree\r\n")
+    cli.ok("paste", "lines", str(crlf))
+    session.wait_text(r"^got\[three\]$")
+    got = [line for line in session.transcript().splitlines() if line.startswith("got[")]
+    assert got == ["got[one]", "got[two]", "got[three]"]

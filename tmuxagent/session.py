@@ -108,7 +108,8 @@ class Session:
         if not isinstance(text, str):
             raise UsageError(f"text to send must be a str, not {type(text).__name__}")
         if bracketed:  # what arrives, and so what its echo will be
-            text = _input.neutralise_paste(text)
+            # A CRLF pair is one line break (tmux would press Enter for each half).
+            text = _input.neutralise_paste(text.replace("\r\n", "\n"))
         pane, files = live or self._at.live()
         mark = files.note_input(text + ("\n" if enter else ""), pane.x, pane.y)
         # readline takes a bracketed paste whatever the pane's mode says (output
