@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 import tmuxagent
-from tests.conftest import CLI
+from tests.conftest import CLI, wait_until
 
 
 def test_run_output_exit_code_cwd(shell: tmuxagent.Session, tmp_path) -> None:
@@ -106,3 +108,27 @@ def test_programs_get_tmux_terminal(ta: tmuxagent.Server) -> None:
     assert shell.run("echo $TERM; tput cols; echo ${TMUX:+in-tmux}").output == (
         "tmux-256color\n120\nin-tmux"
     )
+
+
+def test_ctrl_c_while_run_types_leaves_the_shell_usable(shell: tmuxagent.Session, cli: CLI) -> None:
+    """Issue 9, item 11: a Ctrl-C between typing the command and its Enter
+    left it typed and not run, and every later run was refused as busy."""
+    import signal
+    import subprocess
+    import sys
+
+    log = Path(shell.files.log)
+    for attempt in range(3):
+        size = log.stat().st_size
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tmuxagent", "-S", str(cli.socket), "run", "sh",
+             f"echo done{attempt}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )  # fmt: skip
+        # As a terminal's Ctrl-C: to the whole group, the moment the text shows.
+        wait_until(lambda size=size: log.stat().st_size > size, what="the command typed")
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=60)
+        assert proc.returncode in (0, 130)
+        shell.wait_prompt(timeout=10)
+        assert shell.run("echo usable").output == "usable"

@@ -89,6 +89,33 @@ def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool, always: boo
     )
 
 
+class held_interrupt:
+    """``with held_interrupt():`` a Ctrl-C (SIGINT) that comes inside is raised
+    once the block is done, not in its middle: for a step that must not be
+    left half done (a command typed, its Enter not pressed yet). Outside the
+    main thread, where Python delivers no signal, it holds nothing."""
+
+    def __enter__(self) -> None:
+        import signal
+
+        self._got = False
+        try:
+            self._old = signal.signal(signal.SIGINT, self._note)
+        except ValueError:  # not the main thread
+            self._old = None
+
+    def _note(self, signum: int, frame: object) -> None:
+        self._got = True
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        if self._got and exc is None:
+            raise KeyboardInterrupt
+
+
 def press_enter(
     host: Host,
     files: SessionFiles,

@@ -57,6 +57,9 @@ def spawn(
                 (os.POSIX_SPAWN_DUP2, out_w, 1),
                 (os.POSIX_SPAWN_DUP2, err_w, 2),
             ],
+            # Its own process group: a Ctrl-C at the terminal is ours to handle
+            # (we end the client when we give up), not a kill in mid-command.
+            setpgroup=0,
         )
     except BaseException:
         for fd in (in_w, out_r, err_r):

@@ -316,9 +316,14 @@ class Session:
         token = self._shell("run", files)
         if not has_prompt(files, files.mark().offset, token):
             raise SessionBusy(self.name)
+        from ._input import held_interrupt
+
         # As a paste, so that readline takes it literally: a tab in the command
         # would otherwise complete file names, and lines would run one by one.
-        mark = self._type(command.strip("\n"), bracketed=True, enter=True, live=(pane, files))
+        # A Ctrl-C meanwhile waits for the Enter: else the shell would be left
+        # with the command typed and not run, and every later run refused.
+        with held_interrupt():
+            mark = self._type(command.strip("\n"), bracketed=True, enter=True, live=(pane, files))
         return self._await_prompt(pane, files, mark, timeout, f"{command!r} to finish", token)
 
     def wait_prompt(self, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
