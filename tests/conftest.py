@@ -41,6 +41,24 @@ def wait_until(check: Callable[[], object], timeout: float = 10.0, what: str = "
         time.sleep(0.01)
 
 
+def raw_session(
+    ta: tmuxagent.Server, tmp_path: Path, name: str = "raw", *args: str
+) -> tuple[tmuxagent.Session, Path]:
+    """A session of tests/programs/raw_reader.py, ready: it records every byte
+    it gets in raw mode into a file (see :func:`finish_raw`)."""
+    out = tmp_path / f"{name}.bin"
+    session = ta.start(name, prog("raw_reader.py", str(out), *args))
+    session.wait_text("ready")
+    return session, out
+
+
+def finish_raw(session: tmuxagent.Session, out: Path) -> bytes:
+    """End a :func:`raw_session`; the bytes it got."""
+    session.keys("C-]")
+    session.wait_text(r"GOT \d+")
+    return out.read_bytes()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_default_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No test may reach the user's tmux or tmuxagent server by accident."""

@@ -50,7 +50,7 @@ async def test_sessions_come_and_go(ta: tmuxagent.Server) -> None:
         assert table_status(app, "alpha") == "running"
         ta.start("beta", prog("exit_with.py", "3"))
         await until(pilot, lambda: "beta" in app.sessions and not app.sessions["beta"].alive)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: table_status(app, "beta") != "running")
         assert table_status(app, "beta") == "exited 3"
         ta.session("alpha").kill()
         await until(pilot, lambda: "alpha" not in app.sessions)

@@ -9,7 +9,7 @@ import libtmux
 import pytest
 
 import tmuxagent
-from tests.conftest import CLI, prog, wait_until
+from tests.conftest import CLI, finish_raw, prog, raw_session, wait_until
 
 TRICKY = [
     "echo hi;",  # tmux eats a trailing ';' (even with send-keys -l)
@@ -26,21 +26,6 @@ TRICKY = [
     "#{session_name} #S ##",  # looks like a tmux format
     "\x1b[A not a key",  # control characters arrive as they are
 ]
-
-
-def raw_session(
-    ta: tmuxagent.Server, tmp_path: Path, name: str = "raw", *args: str
-) -> tuple[tmuxagent.Session, Path]:
-    out = tmp_path / f"{name}.bin"
-    session = ta.start(name, prog("raw_reader.py", str(out), *args))
-    session.wait_text("ready")
-    return session, out
-
-
-def finish_raw(session: tmuxagent.Session, out: Path) -> bytes:
-    session.keys("C-]")
-    session.wait_text(r"GOT \d+")
-    return out.read_bytes()
 
 
 @pytest.mark.parametrize("text", TRICKY)

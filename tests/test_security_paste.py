@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import tmuxagent
-from tests.conftest import CLI, prog, wait_until
+from tests.conftest import CLI, finish_raw, raw_session, wait_until
 
 #: Files that try to run ``touch PWNED`` in the agent shell while pasted with
 #: no Enter: they end the paste, erase the line (C-u) and press Enter (CR or
@@ -75,21 +75,6 @@ def test_run_cannot_smuggle_a_command(ta: tmuxagent.Server, tmp_path: Path, tail
     # echo ran, with all the rest as its words (C-u is text inside the paste)
     assert result.output.splitlines()[-1] == "safetouch PWNED"
     assert shell.run("echo ok").output == "ok"
-
-
-def raw_session(
-    ta: tmuxagent.Server, tmp_path: Path, name: str, *args: str
-) -> tuple[tmuxagent.Session, Path]:
-    out = tmp_path / f"{name}.bin"
-    session = ta.start(name, prog("raw_reader.py", str(out), *args))
-    session.wait_text("ready")
-    return session, out
-
-
-def finish_raw(session: tmuxagent.Session, out: Path) -> bytes:
-    session.keys("C-]")
-    session.wait_text(r"GOT \d+")
-    return out.read_bytes()
 
 
 #: Every way to end or escape a paste, as a program receives it.
