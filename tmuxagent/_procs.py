@@ -94,6 +94,28 @@ def descendants(*parents: int) -> list[int]:
     return found
 
 
+def _own_pids() -> list[int]:
+    """Every other process of this user (root sees everyone's: those are not
+    ours to end)."""
+    me, euid = os.getpid(), os.geteuid()
+    found = []
+    for pid in pids():
+        try:
+            if pid != me and os.stat(f"/proc/{pid}").st_uid == euid:
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def _read(pid: int, name: str) -> bytes | None:
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def with_env(name: str, value: str) -> list[int]:
     """Processes (of this user) whose environment holds ``name=value``.
 
@@ -101,20 +123,7 @@ def with_env(name: str, value: str) -> list[int]:
     environment tmuxagent gave them.
     """
     wanted = f"{name}={value}".encode()
-    found = []
-    for pid in pids():
-        if pid == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if wanted not in f.read().split(b"\0"):
-                    continue
-            # root reads every environment: another user's processes are not ours to end.
-            if os.stat(f"/proc/{pid}").st_uid == os.geteuid():
-                found.append(pid)
-        except OSError:
-            continue
-    return found
+    return [pid for pid in _own_pids() if wanted in (_read(pid, "environ") or b"").split(b"\0")]
 
 
 def tmux_servers(socket_path: str) -> list[int]:
@@ -124,21 +133,12 @@ def tmux_servers(socket_path: str) -> list[int]:
     process 'tmux: server').
     """
     wanted = os.fsencode(socket_path)
-    found = []
-    for pid in pids():
-        if pid == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/comm", "rb") as f:
-                if f.read().strip() != b"tmux: server":
-                    continue
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-            if wanted in argv and os.stat(f"/proc/{pid}").st_uid == os.geteuid():
-                found.append(pid)
-        except OSError:
-            continue
-    return found
+    return [
+        pid
+        for pid in _own_pids()
+        if (_read(pid, "comm") or b"").strip() == b"tmux: server"
+        and wanted in (_read(pid, "cmdline") or b"").split(b"\0")
+    ]
 
 
 def writers_idle(path: str) -> bool | None:
