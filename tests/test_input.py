@@ -10,6 +10,7 @@ import pytest
 
 import tmuxagent
 from tests.conftest import CLI, finish_raw, prog, raw_session, wait_until
+from tmuxagent._input import Sent
 
 TRICKY = [
     "echo hi;",  # tmux eats a trailing ';' (even with send-keys -l)
@@ -133,9 +134,10 @@ def test_enter_after_text_reaches_a_tui(ta: tmuxagent.Server, server: libtmux.Se
     # tmuxagent lets the text land before it presses Enter.
     tui = ta.start("tui", prog("burst_tui.py"))
     tui.wait_text("ready")
-    tui.send("hello tui", enter=True)
+    # It has read the text when Enter comes, so it gets it alone: no retry.
+    assert tui.send("hello tui", enter=True) == Sent(enter=True, retried=False)
     tui.wait_text(r"^SUBMITTED: hello tui$")
-    tui.paste("pasted text", enter=True)
+    assert not tui.paste("pasted text", enter=True).retried
     tui.wait_text(r"^SUBMITTED: pasted text$")
 
 

@@ -4,6 +4,10 @@ that the program really gets.
 Before any input, the session notes where the log stands, where the cursor is
 and what is about to be typed (``SessionFiles.note_input``): waits start there
 and leave out the echo.
+
+Enter is pressed once the program has taken in the text, and pressed again
+at most once, only when the program can be seen to have dropped it
+(:func:`press_enter`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import itertools
 import os
 
 from ._poll import Deadline
+from ._records import Struct
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,11 +24,14 @@ if TYPE_CHECKING:
     from ._host import Host
     from ._pane import Pane
 
-#: Seconds to let a program take in typed text before Enter is pressed.
+#: Seconds of quiet output (the echo done) before Enter is pressed after text.
 ENTER_SETTLE = 0.02
-#: How often Enter is pressed again when the program shows no reaction.
-ENTER_RETRIES = 2
-#: Seconds to wait for any reaction to Enter before pressing it again.
+#: Seconds to wait for the program to read the text (then Enter goes in anyway).
+ENTER_READ_LIMIT = 1.0
+#: Seconds to wait, after Enter went in behind text still unread, for the
+#: program to read them (else it gets no second Enter).
+ENTER_BUSY_LIMIT = 3.0
+#: Seconds without any output that count as no reaction to Enter.
 ENTER_REACTION = 0.6
 
 _buffers = itertools.count(1)
@@ -56,7 +64,9 @@ def neutralise_paste(text: str) -> str:
     return text
 
 
-def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool, always: bool = False) -> None:
+def type_text(
+    host: Host, pane: Pane, text: str, *, bracketed: bool, always: bool = False, tty: bool = False
+) -> str:
     """Write ``text`` to the pane as typed (or pasted) input, exactly.
 
     The text goes to tmux on stdin (``load-buffer -``), never through tmux's
@@ -70,23 +80,29 @@ def type_text(host: Host, pane: Pane, text: str, *, bracketed: bool, always: boo
     ``always`` brackets it whatever the pane's mode says: for a program
     known to read bracketed pastes at any time (readline), since output can
     turn the mode off (``ESC[?2004l``) and make a paste typed lines.
+
+    With ``tty``, returns the pane's terminal device (``#{pane_tty}``), asked
+    in the same tmux call; else "".
     """
+    ask = [["display", "-p", "-t", pane.id, "#{pane_tty}"]] if tty else []
     if bracketed:
         text = neutralise_paste(text)
     data = text.encode("utf-8", "surrogateescape")
     if not data:
-        return
+        return host.tmux(*ask).rstrip("\n") if ask else ""
     name = f"tmuxagent-{os.getpid()}-{next(_buffers)}"
     paste = ["paste-buffer", "-d", "-b", name, "-t", pane.id, "-p" if bracketed else "-r"]
     if bracketed and always:  # without -p, so that tmux does not bracket it again
         data = b"\x1b[200~" + data + b"\x1b[201~"
         paste.pop()
-    host.tmux(
+    printed = host.tmux(
         ["load-buffer", "-b", name, "-"],
         paste,
+        *ask,
         input=data,
         timeout=host.tmux_timeout + len(data) / 100_000,
     )
+    return printed.rstrip("\n") if tty else ""
 
 
 class held_interrupt:
@@ -116,31 +132,100 @@ class held_interrupt:
             raise KeyboardInterrupt
 
 
+class Sent(Struct):
+    """What ``send`` and ``paste`` did with Enter.
+
+    ``enter``: Enter was pressed. ``retried``: it was pressed a second time,
+    because the program had dropped the first (see :func:`press_enter`).
+    """
+
+    __slots__ = ("enter", "retried")
+
+    def __init__(self, enter: bool = False, retried: bool = False) -> None:
+        self.enter = enter
+        self.retried = retried
+
+
 def press_enter(
     host: Host,
     files: SessionFiles,
     pane: Pane,
+    tty: str,
     before: int,
-    typed: int,
+    text: str,
     *,
     retry: bool = True,
-) -> None:
-    """Press Enter after ``typed`` characters, so that the program submits them.
+) -> Sent:
+    """Press Enter after ``text`` was typed, so that the program submits it.
 
-    Full-screen programs (Ink-based agent CLIs among them) ignore an Enter
-    that arrives in the same burst as the text. So: wait for the echo (the
-    log growing past ``before``) to settle, press Enter, and with ``retry``
-    press it again (at most ENTER_RETRIES times) if the program showed the
-    text but shows no reaction at all to Enter. A program that does not display its input (a
-    password prompt, a raw reader) gets exactly one Enter.
+    Full-screen programs (Ink-based agent CLIs among them) take an Enter
+    that arrives in the same read as text for part of a paste, not for
+    "submit". So Enter goes in once the echo of the text (the log growing
+    past ``before``) has settled and, where the pane's terminal (``tty``)
+    can be watched and the program reads keys (raw mode), once the program
+    has read all the text: then it reads the Enter on its own.
+
+    With ``retry``, Enter is pressed once more, and only when all of these
+    hold: the program had still not read the text after ENTER_READ_LIMIT
+    seconds, so Enter went in behind it; the program then read the text
+    and the Enter together; after the echo it showed nothing at all for
+    ENTER_REACTION seconds; the text still sits at the cursor; and the
+    program is back waiting for input (not running, nor asleep on anything
+    else). A program that had read the text before Enter got a lone Enter:
+    if it shows nothing for a while it is busy with it, and gets no second
+    one. An Enter that the program has not read yet is never repeated (it
+    will read it), nor one typed into a program that reads lines (the
+    kernel ends the line), nor one into a terminal that cannot be watched
+    (another host): there a dropped Enter is the caller's to see and press.
     """
-    echoed = False
-    if typed > 0:
-        limit = Deadline(0.25 + typed / 50_000)
-        echoed = files.wait_quiet(ENTER_SETTLE, limit, after=before) > before
-    last = ENTER_RETRIES if echoed and retry else 0
-    for attempt in range(last + 1):
+    read_limit = Deadline(ENTER_READ_LIMIT + len(text) / 50_000)
+    if text:
+        files.wait_quiet(ENTER_SETTLE, Deadline(0.25 + len(text) / 50_000), after=before)
+    term = host.terminal(tty)
+    try:
+        pending = 0
+        if term is not None and term.raw():
+            term.wait_read(read_limit)
+            pending = term.unread()
         size = files.log_size()
         host.tmux(["send-keys", "-t", pane.id, "Enter"])
-        if attempt == last or files.wait_growth(size, ENTER_REACTION):
-            return
+        if term is None or not retry or not pending or not term.wait_read(ENTER_BUSY_LIMIT):
+            return Sent(enter=True)
+        if not _dropped(host, files, pane, size, text):
+            return Sent(enter=True)
+        host.tmux(["send-keys", "-t", pane.id, "Enter"])
+        return Sent(enter=True, retried=True)
+    finally:
+        if term is not None:
+            term.close()
+
+
+def _dropped(host: Host, files: SessionFiles, pane: Pane, size: int, text: str) -> bool:
+    """After a program read typed text and Enter in one go (the log was at
+    ``size`` then): whether it shows the text and nothing else, and waits."""
+    files.wait_quiet(ENTER_SETTLE, Deadline(0.25 + len(text) / 50_000), after=size)  # the echo
+    if files.wait_growth(files.log_size(), ENTER_REACTION):
+        return False  # a reaction
+    return _text_at_cursor(host, pane, text) and host.input_wait(pane.pid) is not None
+
+
+def _text_at_cursor(host: Host, pane: Pane, text: str) -> bool:
+    """Whether the end of ``text`` is what the screen shows before the cursor
+    (or, with nothing before the cursor, at the end of the row above)."""
+    lines = [line.strip() for line in text.replace("\r", "\n").split("\n") if line.strip()]
+    if not lines:
+        return False
+    tail = lines[-1][-20:]
+    where = ["display", "-p", "-t", pane.id, "#{cursor_x} #{cursor_y}"]
+    head, _, screen = host.tmux(where, ["capture-pane", "-p", "-t", pane.id]).partition("\n")
+    try:
+        x, y = (int(n) for n in head.split())
+    except ValueError:
+        return False
+    rows = screen.split("\n")
+    if not 0 <= y < len(rows):
+        return False
+    here = rows[y][:x].rstrip()
+    if here:
+        return here.endswith(tail)
+    return y > 0 and rows[y - 1].rstrip().endswith(tail)

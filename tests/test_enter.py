@@ -1,0 +1,118 @@
+"""Enter reaches the program once: pressed when it has read the text, and again
+(once, and said so) only when it can be seen to have dropped it.
+
+tests/programs/enter_log.py logs every read() it makes, so each test sees how
+many Enters arrived and how they were grouped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import tmuxagent
+from tests.conftest import CLI, prog
+from tmuxagent._input import Sent
+
+#: How long enter_log.py --deaf leaves its input unread once it comes: longer
+#: than tmuxagent waits for a program to read typed text before it presses
+#: Enter anyway (_input.ENTER_READ_LIMIT), shorter than it then waits for the
+#: program to read both (ENTER_READ_LIMIT + ENTER_BUSY_LIMIT).
+DEAF = "2"
+
+
+def enter_log(
+    ta: tmuxagent.Server, tmp_path: Path, name: str, *args: str
+) -> tuple[tmuxagent.Session, Path]:
+    """A session of enter_log.py, showing its '> ' prompt; its log of reads."""
+    log = tmp_path / f"{name}.jsonl"
+    session = ta.start(name, prog("enter_log.py", str(log), *args))
+    session.wait_text("ready")
+    return session, log
+
+
+def reads(log: Path) -> list[str]:
+    """What each read() of the program returned, in order."""
+    return [json.loads(line)["data"] for line in log.read_text().splitlines()]
+
+
+def finish(session: tmuxagent.Session, log: Path) -> list[str]:
+    """End the program (Ctrl-]); every read it made before that."""
+    session.keys("C-]")
+    session.wait_text(r"GOT \d+")
+    got = reads(log)
+    assert got[-1].endswith("\x1d")
+    got[-1] = got[-1].removesuffix("\x1d")
+    return [data for data in got if data]
+
+
+def test_a_program_silent_after_enter_gets_it_once(ta: tmuxagent.Server, tmp_path: Path) -> None:
+    # It reads every key at once, and shows nothing for 1.5 s after Enter: a
+    # program busy with what it was given, not one that dropped the Enter.
+    session, log = enter_log(ta, tmp_path, "slow", "--slow", "1.5")
+    sent = session.send("yes", enter=True)
+    session.wait_text(r"^SUBMITTED: yes$")
+    assert "".join(finish(session, log)) == "yes\r"
+    assert sent == Sent(enter=True, retried=False)
+
+
+def test_cli_json_says_enter_was_pressed_once(
+    cli: CLI, ta: tmuxagent.Server, tmp_path: Path
+) -> None:
+    session, log = enter_log(ta, tmp_path, "slow", "--slow", "1.5")
+    out = cli.ok("send", "slow", "--enter", "--json", "yes")
+    assert json.loads(out) == {"name": "slow", "enter": True, "retried": False}
+    session.wait_text(r"^SUBMITTED: yes$")
+    out = cli.ok("paste", "slow", "--json", input="no enter")
+    assert json.loads(out) == {"name": "slow", "enter": False, "retried": False}
+    assert "".join(finish(session, log)) == "yes\rno enter"
+
+
+def test_an_enter_that_came_with_the_text_is_pressed_again(
+    ta: tmuxagent.Server, tmp_path: Path
+) -> None:
+    # Busy when the text comes, the program then reads text and Enter in one
+    # go, takes the Enter for a line break in a paste (as Ink-based CLIs do),
+    # and shows the text waiting in its input line.
+    session, log = enter_log(ta, tmp_path, "ink", "--burst", "--deaf", DEAF)
+    sent = session.send("hello ink", enter=True)
+    session.wait_text(r"^SUBMITTED: hello ink$", timeout=10)
+    assert finish(session, log) == ["hello ink\r", "\r"]
+    assert sent.retried
+
+
+def test_cli_json_shows_the_retry(cli: CLI, ta: tmuxagent.Server, tmp_path: Path) -> None:
+    session, log = enter_log(ta, tmp_path, "ink", "--burst", "--deaf", DEAF)
+    out = cli.ok("paste", "ink", "--enter", "--json", input="pasted")
+    assert json.loads(out) == {"name": "ink", "enter": True, "retried": True}
+    session.wait_text(r"^SUBMITTED: pasted$", timeout=10)
+    assert finish(session, log) == ["pasted\r", "\r"]
+
+
+def test_no_retry_with_no_retry(cli: CLI, ta: tmuxagent.Server, tmp_path: Path) -> None:
+    session, log = enter_log(ta, tmp_path, "ink", "--burst", "--deaf", DEAF)
+    out = cli.ok("send", "ink", "--enter", "--no-retry", "--json", "hello")
+    assert json.loads(out) == {"name": "ink", "enter": True, "retried": False}
+    assert finish(session, log) == ["hello\r"]  # taken for a line break, and left so
+
+
+def test_a_busy_program_that_takes_the_enter_gets_it_once(
+    ta: tmuxagent.Server, tmp_path: Path
+) -> None:
+    # Busy when the text comes too, but it takes text and Enter in one read as
+    # a terminal would: it submits, and waits at its next prompt.
+    session, log = enter_log(ta, tmp_path, "busy", "--deaf", DEAF)
+    sent = session.send("hello", enter=True)
+    session.wait_text(r"^SUBMITTED: hello$")
+    assert finish(session, log) == ["hello\r"]
+    assert not sent.retried
+
+
+def test_busy_then_silent_gets_one_enter(ta: tmuxagent.Server, tmp_path: Path) -> None:
+    # Busy when the text comes, then silent after the Enter: it is asleep,
+    # not waiting for input, so it did not drop the Enter.
+    session, log = enter_log(ta, tmp_path, "busy", "--deaf", DEAF, "--slow", "1.5")
+    sent = session.send("hello", enter=True)
+    session.wait_text(r"^SUBMITTED: hello$")
+    assert finish(session, log) == ["hello\r"]
+    assert not sent.retried
