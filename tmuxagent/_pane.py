@@ -42,7 +42,7 @@ def _number(text: str) -> int | None:
 FIELDS = (
     ("tmux_name", "session_name", "str"),
     ("id", "pane_id", "str"),
-    ("pid", "pane_pid", "int"),
+    ("pane_pid", "pane_pid", "int"),
     ("dead", "pane_dead", "flag"),
     ("exit_status", "pane_dead_status", "int?"),
     ("signal", "pane_dead_signal", "int?"),
@@ -76,17 +76,21 @@ def list_panes(host: Host, command: list[str]) -> list[Pane]:
     for start in range(0, len(values) - count + 1, count):
         record = values[start : start + count]
         record[-1] = record[-1].removesuffix("\n")  # tmux ends each pane's line
-        panes.append(Pane(record))
+        pane = Pane(record)
+        pane.pid = host.program_pid(pane.state_dir, pane.pane_pid, not pane.dead)
+        panes.append(pane)
     return panes
 
 
 class Pane(Struct):
-    """Facts about a session's pane, one value per field of :data:`FIELDS`."""
+    """Facts about a session's pane, one value per field of :data:`FIELDS`,
+    and ``pid``: the program's (``pane_pid`` is its launcher's, tmux's child)."""
 
-    __slots__ = tuple(name for name, _, _ in FIELDS)
+    __slots__ = (*(name for name, _, _ in FIELDS), "pid")
 
     tmux_name: str
     id: str
+    pane_pid: int
     pid: int
     dead: bool
     exit_status: int | None
@@ -115,6 +119,7 @@ class Pane(Struct):
             else:
                 value = _number(text) or 0
             setattr(self, name, value)
+        self.pid = self.pane_pid  # until list_panes finds the program's
         if not self.dead:  # only a dead pane has an exit status
             self.exit_status = self.signal = None
         self.cols = self.cols or 80
@@ -189,8 +194,8 @@ class SessionPane:
                 f"the files of session {self.name!r} are gone ({pane.state_dir or 'no path'}); "
                 f"'tmuxagent kill {shell_quote(self.name)}' and start it again"
             )
-        if not pane.piped and not pane.dead:
-            host.tmux(["pipe-pane", "-t", pane.id, host.log_pipe(files)])
+        if not pane.piped and not pane.dead:  # its writer stopped: output may be lost
+            host.reattach_log(files, pane.id)
         return pane, files
 
     def meta(self, files: SessionFiles) -> dict[str, Any]:

@@ -126,6 +126,50 @@ def with_env(name: str, value: str) -> list[int]:
     return [pid for pid in _own_pids() if wanted in (_read(pid, "environ") or b"").split(b"\0")]
 
 
+#: The most seconds a new pane's launcher may take to start its program.
+LAUNCH_TIMEOUT = 5.0
+
+
+def program_pid(root: str, pane_pid: int, alive: bool) -> int:
+    """The pid of the program of the session whose directory is ``root``.
+
+    The pane's process (``pane_pid``) is the launcher (``_launch.py``), which
+    notes its program's pid in the session's directory as it starts it; a
+    live pane whose launcher has not done so yet is waited for. Sessions of
+    an older tmuxagent, whose launcher became the program, have no such
+    file: their program is the pane's process.
+    """
+    from ._launch import PID_FILE
+
+    path = os.path.join(root, PID_FILE)
+
+    def noted() -> int | None:
+        try:
+            with open(path, "rb") as f:
+                text = f.read()
+        except OSError:
+            return None
+        return int(text) if text.strip().isdigit() else None  # empty: being written
+
+    pid = noted()
+    if pid is None and alive and _is_launcher(pane_pid):
+        pid = poll_until(
+            lambda: noted() or (None if _is_launcher(pane_pid) else pane_pid),
+            LAUNCH_TIMEOUT,
+            interval=0.002,
+        )
+    return pid or pane_pid
+
+
+def _is_launcher(pid: int) -> bool:
+    """Whether ``pid`` runs tmuxagent's launcher (True when this machine cannot tell)."""
+    cmdline = _read(pid, "cmdline")
+    if cmdline is None:
+        return not os.path.isdir("/proc")
+    args = cmdline.split(b"\0")  # python -I -S -c BOOT .../_launch.py SPEC: _launch.command
+    return len(args) > 5 and args[1:4] == [b"-I", b"-S", b"-c"] and args[5].endswith(b"/_launch.py")
+
+
 def tmux_servers(socket_path: str) -> list[int]:
     """The tmux server process(es) of this user started on ``socket_path``.
 

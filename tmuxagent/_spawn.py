@@ -28,6 +28,7 @@ from typing import Any
 from pexpect.exceptions import EOF, TIMEOUT, ExceptionPexpect
 from pexpect.spawnbase import SpawnBase
 
+from ._launch import strip_sentinels
 from ._poll import Every, poll_until
 from .errors import NoSuchSession, TmuxAgentError
 from .server import Server
@@ -92,7 +93,9 @@ class spawn(SpawnBase):
         self.keep_session = keep_session
         info = self.session.status()
         self.pid = info.pid
-        self._stream = self.session.files.open_log(0)
+        self._files = self.session.files
+        self._stream = self._files.open_log(0)
+        self._held = b""  # what may be the start of the launcher's sentinel
         self.closed = False
         self._settled = False
         self.terminated = False
@@ -133,7 +136,7 @@ class spawn(SpawnBase):
         alive = Every(0.05, due_now=True)
 
         def ready() -> bytes | None:
-            data: bytes = self._stream.read(size)
+            data = self._read(size)
             if data or not alive.due() or self.isalive():
                 return data or None
             if not self._settled:  # the last output may be on its way: wait for it
@@ -142,9 +145,12 @@ class spawn(SpawnBase):
                     self.session.wait_exit(timeout=5)
                 except TmuxAgentError:
                     pass
-                data = self._stream.read(size)
+                data = self._read(size)
                 if data:
                     return data
+            if self._held:  # the program's, after all
+                data, self._held = self._held, b""
+                return data
             self.flag_eof = True
             raise EOF("End Of File (EOF). The program has exited.")
 
@@ -154,6 +160,11 @@ class spawn(SpawnBase):
         text = self._decoder.decode(data, final=False)
         self._log(text, "read")
         return text
+
+    def _read(self, size: int) -> bytes:
+        """Up to ``size`` bytes of output, without the launcher's end sentinel."""
+        data, self._held = strip_sentinels(self._held + self._files.read_on(self._stream, size))
+        return data
 
     # -- writing ----------------------------------------------------------------
 
