@@ -89,6 +89,8 @@ class ShellWatch(OutputWatch):
         self.token = token
         self._body = _body(token)
         self.results: list[RunResult] = []
+        #: Where each prompt came, as (line, column) of the output's lines.
+        self.ends: list[tuple[int, int]] = []
         super().__init__(files, mark, cols, rows)
 
     def on_osc(self, body: bytes) -> None:
@@ -100,6 +102,9 @@ class ShellWatch(OutputWatch):
             lines.pop()
         cwd = _cwd(m.group(2), self.token)
         self.results.append(RunResult("\n".join(lines), int(m.group(1)), cwd))
+        screen = self.term.lines()
+        at = len(self.term.history) + len(screen) - 1
+        self.ends.append((at, len(screen[-1])) if screen else (at + 1, 0))
 
     def result(self) -> RunResult | None:
         """What the first command after the mark printed, once its prompt came."""

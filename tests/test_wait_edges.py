@@ -1,0 +1,233 @@
+"""Waits at the edges (issue 9, items 6-9): the echo is recognised by where it
+is drawn, successive waits walk forward, a half-written line is not a match,
+and a wait returns by its timeout whatever the pattern."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import tmuxagent
+from tests.conftest import CLI, ROOT, wait_until
+
+# -- item 6: the echo, by position -------------------------------------------------
+
+
+def test_short_output_after_a_pasted_block_is_not_taken_for_echo(ta: tmuxagent.Server) -> None:
+    """Lines of four characters or fewer were taken for the echo of the block's
+    blank lines: '42' was never seen."""
+    py = ta.start("py", ["python3", "-q"], env={"PYTHON_BASIC_REPL": "1"})
+    py.wait_text(">>> $")
+    py.paste("if 1:\n    print(6*7)\n\n", enter=True)
+    assert py.wait_text("^42$", timeout=10).group() == "42"
+
+
+def test_output_of_a_program_that_does_not_echo_is_seen(ta: tmuxagent.Server) -> None:
+    """getpass shows nothing of what is typed: a line the program prints that
+    holds the typed text is output, not echo."""
+    code = "import getpass\ns = getpass.getpass('Password: ')\nprint('you typed: ' + s)\n"
+    session = ta.start("pw", [sys.executable, "-c", code])
+    session.wait_text("Password: $")
+    session.send("hunter2", enter=True)
+    match = session.wait_text("you typed.*", timeout=10)
+    assert match.group() == "you typed: hunter2"
+
+
+#: Draws like an Ink app: the whole frame again after every change (erase the
+#: lines up, redraw), a box with the input in it, the cursor below the frame.
+#: On Enter it thinks for a while with the text still in the box, then writes
+#: its answer above the frame (Ink's <Static>) and empties the box.
+INK_LIKE = r"""
+import os, sys, time, tty
+tty.setraw(0)
+drawn = 0
+def frame(text, status):
+    global drawn
+    out = "\x1b[2K\x1b[1A" * drawn + "\x1b[2K\x1b[G" if drawn else ""
+    inner = ("> " + text + "\x1b[7m \x1b[27m").ljust(44)
+    lines = ["\u256d" + "\u2500" * 40 + "\u256e", "\u2502 " + inner + "\u2502",
+             "\u2570" + "\u2500" * 40 + "\u256f", status]
+    os.write(1, (out + "\r\n".join(lines) + "\r\n").encode())
+    drawn = len(lines)
+def static(line):
+    global drawn
+    os.write(1, ("\x1b[2K\x1b[1A" * drawn + "\x1b[2K\x1b[G" + line + "\r\n").encode())
+    drawn = 0
+text = ""
+frame(text, "? for shortcuts")
+while True:
+    data = os.read(0, 1024).decode()
+    if "\x03" in data:
+        break
+    for ch in data:
+        if ch == "\r":
+            frame(text, "thinking...")
+            time.sleep(0.4)
+            static("you said: " + text)
+            text = ""
+            frame(text, "? for shortcuts")
+        else:
+            text += ch
+            frame(text, "? for shortcuts")
+"""
+
+
+def test_the_input_box_of_a_full_screen_program_is_echo(ta: tmuxagent.Server) -> None:
+    """The typed text in the program's input box never satisfies a wait; the
+    same text in a line the program writes does."""
+    tui = ta.start("ink", [sys.executable, "-c", INK_LIKE], size="60x20")
+    tui.wait_text("shortcuts")
+    tui.send("hello there", enter=True)
+    match = tui.wait_text("hello there", timeout=10)
+    line = match.string[match.string.rfind("\n", 0, match.start()) + 1 :].split("\n")[0]
+    assert line == "you said: hello there"
+
+
+# -- item 7: successive waits walk forward ------------------------------------------
+
+
+def test_successive_waits_walk_forward(ta: tmuxagent.Server, cli: CLI) -> None:
+    """Like pexpect's expect: each wait starts where the previous match ended,
+    across CLI calls too."""
+    script = "echo HELLO one; echo HELLO two; echo 'HELLO three HELLO four'; exec sleep 30"
+    session = ta.start("dev", ["sh", "-c", script])
+    assert session.wait_text(r"HELLO (\w+)").group(1) == "one"
+    assert cli.ok("wait", "dev", "--text", r"HELLO \w+") == "HELLO two\n"
+    assert session.wait_text(r"HELLO (\w+)").group(1) == "three"
+    assert session.wait_text(r"HELLO (\w+)").group(1) == "four"
+    with pytest.raises(tmuxagent.WaitTimeout):
+        session.wait_text("HELLO", timeout=0.3)
+    assert cli("wait", "dev", "--text", "HELLO", "--timeout", "0.3").returncode == 1
+
+
+def test_new_input_starts_the_waits_afresh(repl: tmuxagent.Session) -> None:
+    repl.send("echo HELLO", enter=True)
+    repl.wait_text("^HELLO$")
+    with pytest.raises(tmuxagent.WaitTimeout):
+        repl.wait_text("^HELLO$", timeout=0.3)
+    repl.wait_text("fake> $")  # the prompt came after the match
+    repl.send("echo HELLO", enter=True)
+    repl.wait_text("^HELLO$")
+
+
+def test_an_empty_match_where_all_is_echo(repl: tmuxagent.Session) -> None:
+    repl.send("abc")  # no Enter: all there is after it is its echo
+    assert repl.wait_text("z*", timeout=5).group() == ""
+    assert repl.wait_text("z*", timeout=5).group() == ""
+
+
+def test_a_wait_sees_what_a_full_screen_program_drew_below_the_last_match(
+    ta: tmuxagent.Server,
+) -> None:
+    """On a full screen, 'after the match' is in reading order: a footer that
+    was drawn before the match, below it, is still ahead."""
+    draw = r"printf '\033[?1049h\033[10;1Hfooter Quit\033[1;1H'"
+    script = f"{draw}; sleep 0.3; printf ready; exec sleep 30"
+    session = ta.start("full", ["sh", "-c", script])
+    session.wait_text("ready")
+    session.wait_text("Quit", timeout=5)
+    with pytest.raises(tmuxagent.WaitTimeout):
+        session.wait_text("ready", timeout=0.3)
+
+
+def test_run_and_wait_prompt_end_at_the_prompt(shell: tmuxagent.Session, cli: CLI) -> None:
+    """run and wait --prompt report the command typed last, whatever a text
+    wait matched; a text wait after them starts at the prompt."""
+    assert shell.run("echo FIRST").output == "FIRST"
+    with pytest.raises(tmuxagent.WaitTimeout):
+        shell.wait_text("FIRST", timeout=0.3)
+    shell.send("echo A; sleep 0.3; echo B", enter=True)
+    shell.wait_text("^A$")
+    assert shell.wait_prompt().output == "A\nB"
+    assert shell.wait_prompt().output == "A\nB"  # the same command's result, again
+    assert cli.ok("wait", "sh", "--prompt") == "A\nB\n"
+    with pytest.raises(tmuxagent.WaitTimeout):
+        shell.wait_text("^B$", timeout=0.3)
+
+
+# -- item 8: a half-written line ------------------------------------------------------
+
+#: Writes a number one digit at a time (5 ms apart), as a slow program would.
+SLOW_DIGITS = (
+    "import sys, time\n"
+    "input()\n"
+    "for ch in '2432902008176640000':\n"
+    "    sys.stdout.write(ch); sys.stdout.flush(); time.sleep(0.005)\n"
+    "print(flush=True)\n"
+    "time.sleep(30)\n"
+)
+
+
+def test_a_half_written_line_is_not_a_match(ta: tmuxagent.Server) -> None:
+    session = ta.start("slow", [sys.executable, "-c", SLOW_DIGITS])
+    session.send("", enter=True)
+    assert session.wait_text(r"^\d+$", timeout=10).group() == "2432902008176640000"
+
+
+def test_an_unfinished_last_line_matches_once_the_output_stops(ta: tmuxagent.Server) -> None:
+    prompt = ta.start("prompt", ["sh", "-c", "printf 'name? '; read x; printf 'result: 42'"])
+    prompt.wait_text(r"\? $")
+    prompt.send("x", enter=True)
+    assert prompt.wait_text(r"result: \d+$").group() == "result: 42"
+
+
+# -- item 9: a wait returns by its timeout --------------------------------------------
+
+AAA = ["sh", "-c", "printf '%s!\\n' aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; exec sleep 60"]
+
+
+def test_a_catastrophic_pattern_ends_by_the_timeout(ta: tmuxagent.Server, cli: CLI) -> None:
+    session = ta.start("aaa", AAA)
+    wait_until(lambda: "a!" in session.capture().text, what="the a's")  # not a wait: it consumes
+    proc = cli("wait", "aaa", "--text", "^(a+)+$", "--timeout", "2", timeout=40)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert "backtracks catastrophically" in proc.stderr
+
+
+#: A wait from a thread other than the main one (as the dashboard's workers
+#: and spawn run them): no signal can stop a search there.
+IN_A_THREAD = """
+import sys, threading
+import tmuxagent
+session = tmuxagent.Server(sys.argv[1]).session("aaa")
+out = []
+def wait():
+    try:
+        session.wait_text("^(a+)+$", timeout=1)
+        out.append("matched")
+    except tmuxagent.TmuxAgentError as exc:
+        out.append(f"{type(exc).__name__} {exc}")
+thread = threading.Thread(target=wait)
+thread.start()
+thread.join()
+print(out[0])
+"""
+
+
+def test_a_catastrophic_pattern_ends_by_the_timeout_in_a_thread(ta: tmuxagent.Server) -> None:
+    session = ta.start("aaa", AAA)
+    wait_until(lambda: "a!" in session.capture().text, what="the a's")  # not a wait: it consumes
+    proc = subprocess.run(
+        [sys.executable, "-c", IN_A_THREAD, str(ta.socket_path)],
+        capture_output=True, text=True, timeout=40, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("UsageError ")
+    assert "backtracks catastrophically" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "pattern", ["a{4294967296}", "(" * 1000 + "a" + ")" * 1000], ids=["overflow", "nested"]
+)
+def test_a_pattern_python_cannot_compile_is_bad_usage(
+    ta: tmuxagent.Server, cli: CLI, pattern: str
+) -> None:
+    ta.start("p", ["sleep", "30"])
+    proc = cli("wait", "p", "--text", pattern, "--timeout", "1")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "regex" in proc.stderr
+    with pytest.raises(tmuxagent.UsageError):
+        ta.session("p").wait_text(pattern, timeout=1)
