@@ -1,25 +1,19 @@
-"""Recording: when each byte of a session's output arrived, and asciicast export.
+"""Recording: asciicast export of a session's output, with its timing.
 
-The log (``output.log``) has every byte but no times. A recording adds them:
-a small watcher process, started through tmux (``run-shell -b``, so it runs
-where tmux runs), notes ``seconds offset`` in the session's ``timing`` file
-each time the log grows. The log keeps a single writer (tmux's pipe), so
-recording can start and stop at any moment without a gap or a reordering.
-A recording started mid-session also keeps the screen as it was then, so a
-replay starts from what a person would have seen.
-
-``python -I -S _record.py STATE_DIR ID SERVER_PID`` is the watcher; it stops
-when the session's state directory goes, when its recording is stopped or
-replaced by a newer one (each has an id, and its own timing file), or when
-the tmux server is gone.
+The log (``output.log``) has every byte; its writer (``_logwriter.py``)
+notes in ``timing`` when the log grew, for every session, so any session's
+output can be replayed with the pauses it had. ``record`` marks where a
+recording starts (and ``record --stop`` where it ends): a recording started
+mid-session also keeps the screen as it was then, so a replay starts from
+what a person would have seen. Without a recording, the cast holds all the
+log keeps, at the pane's size now (a size change during the session is not
+kept, so a replay may draw differently then).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,9 +23,6 @@ if TYPE_CHECKING:
 
 HEADER = "recording.json"
 STOP = "recording.stop"
-#: Where the watcher's own errors go (a traceback, should it ever crash).
-ERRORS = "recorder.log"
-_POLL = 0.005
 
 
 def recording_info(files: SessionFiles) -> dict[str, Any] | None:
@@ -44,38 +35,21 @@ def recording_info(files: SessionFiles) -> dict[str, Any] | None:
 
 
 def is_recording(files: SessionFiles) -> bool:
-    """Recording now (a watcher runs and was not asked to stop)."""
+    """Recording now (started, and not stopped)."""
     return recording_info(files) is not None and not os.path.exists(os.path.join(files.root, STOP))
 
 
-def begin(files: SessionFiles, header: dict[str, Any]) -> list[str]:
-    """Write the recording's header; return the tmux command that starts the watcher.
-
-    ``header`` holds ``started`` (epoch seconds), ``offset`` (where in the log
-    the recording starts), ``cols``, ``rows`` and ``screen`` (what a replay
-    shows first). The watcher's own errors go to ``recorder.log``.
-    """
-    import shlex
-
+def begin(files: SessionFiles, header: dict[str, Any]) -> None:
+    """Write the recording's header: ``started`` (epoch seconds), ``offset``
+    (where in the log the recording starts), ``cols``, ``rows`` and
+    ``screen`` (what a replay shows first)."""
     from ._files import replace_file
-    from ._tmux import format_escape
 
     try:
         os.unlink(os.path.join(files.root, STOP))
     except FileNotFoundError:
         pass
-    recording = os.urandom(4).hex()
-    # An older watcher sees the new id and ends.
-    replace_file(os.path.join(files.root, HEADER), json.dumps({"id": recording, **header}).encode())
-    watcher = shlex.join(
-        [sys.executable, "-I", "-S", os.path.abspath(__file__), files.root, recording]
-    )
-    errors = shlex.quote(os.path.join(files.root, ERRORS))
-    # tmux fills in #{pid}, its own pid: the watcher ends when the server does.
-    # umask: recorder.log, made by the shell, is private like every other file.
-    run = f"exec {format_escape(watcher)} #{{pid}} >/dev/null 2>>{format_escape(errors)}"
-    command = f"umask 077; {run}"
-    return ["run-shell", "-b", command]
+    replace_file(os.path.join(files.root, HEADER), json.dumps(header).encode())
 
 
 def stop(files: SessionFiles) -> None:
@@ -95,11 +69,14 @@ def _stop_offset(files: SessionFiles) -> int | None:
         return None
 
 
-def write_cast(files: SessionFiles, title: str, out: TextIO) -> int:
-    """Write the recording as asciicast v2; returns the number of events."""
+def write_cast(files: SessionFiles, title: str, out: TextIO, cols: int, rows: int) -> int:
+    """Write the recording (else all the log holds, at ``cols`` x ``rows``) as
+    asciicast v2; returns the number of events."""
     info = recording_info(files)
+    start = files.log_state().start
     if info is None:
-        raise FileNotFoundError(files.root)
+        info = {"started": files.meta().get("created", 0.0), "offset": 0, "cols": cols,
+                "rows": rows, "screen": ""}  # fmt: skip
     header = {
         "version": 2,
         "width": info["cols"],
@@ -115,31 +92,36 @@ def write_cast(files: SessionFiles, title: str, out: TextIO) -> int:
         events += 1
     import codecs
 
+    from ._launch import strip_sentinels
+
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     markers = _Markers(files.meta().get("prompt_token"))
-    position = int(info["offset"])
+    started = float(info["started"])
+    position = max(int(info["offset"]), start)
     stopped = _stop_offset(files)
     end = stopped if stopped is not None else files.log_size()
     last = 0.0
-    timing_path = _timing_path(files.root, str(info.get("id", "")))
-    with open(files.log, "rb") as log, open(timing_path, encoding="ascii") as timing:
+    held = b""  # what may be the start of the launcher's end sentinel
+    with open(files.log, "rb") as log, open(files.timing_path, "rb") as timing:
         log.seek(position)
         for line in timing:
             try:
                 seconds_s, offset_s = line.split()
-                seconds, offset = float(seconds_s), min(int(offset_s), end)
+                seconds, offset = float(seconds_s) - started, min(int(offset_s), end)
             except ValueError:
-                continue  # a line being written right now
-            text = markers.drop(decoder.decode(log.read(max(0, offset - position))))
-            position = max(position, offset)
+                continue  # a line being written right now, or one cut by a dropped part
+            if offset <= position:
+                continue
+            raw, held = strip_sentinels(held + log.read(offset - position))
+            text = markers.drop(decoder.decode(raw))
+            position = offset
             last = max(last, seconds)
             if text:
                 out.write(json.dumps([round(last, 6), "o", text]) + "\n")
                 events += 1
-        # Output the watcher had not noted yet (it looks every few ms).
-        text = markers.drop(
-            decoder.decode(log.read(max(0, end - position)), final=True), final=True
-        )
+        # Output written since the last timing line.
+        raw, held = strip_sentinels(held + log.read(max(0, end - position)))
+        text = markers.drop(decoder.decode(raw + held, final=True), final=True)
         if text:
             out.write(json.dumps([round(last, 6), "o", text]) + "\n")
             events += 1
@@ -177,58 +159,3 @@ class _Markers:
         if start != -1:
             text, self._held = text[:start], text[start:]
         return text
-
-
-def _timing_path(root: str, recording: str) -> str:
-    return os.path.join(root, f"timing-{recording}")
-
-
-def _current(root: str) -> str | None:
-    try:
-        with open(os.path.join(root, HEADER), encoding="utf-8") as f:
-            return str(json.load(f).get("id"))
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def watch(root: str, recording: str, server_pid: int) -> None:
-    """Note the log's size each time it grows, until told to stop."""
-    with open(os.path.join(root, HEADER), encoding="utf-8") as f:
-        started = float(json.load(f)["started"])
-    log = os.path.join(root, "output.log")
-    stop_flag = os.path.join(root, STOP)
-    size = -1
-    next_check = 0.0
-    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(_timing_path(root, recording), flags, 0o600)
-    with open(fd, "a", encoding="ascii") as timing:
-        while True:
-            try:
-                now_size = os.stat(log).st_size
-            except FileNotFoundError:
-                return  # the session was killed
-            if now_size != size:
-                size = now_size
-                timing.write(f"{time.time() - started:.6f} {size}\n")
-                timing.flush()
-            now = time.monotonic()
-            if now >= next_check:
-                stopped = os.path.exists(stop_flag) or _current(root) != recording
-                if stopped or not _alive(server_pid):
-                    return
-                next_check = now + 0.5
-            time.sleep(_POLL)
-
-
-if __name__ == "__main__":
-    watch(sys.argv[1], sys.argv[2], int(sys.argv[3]))
