@@ -231,7 +231,8 @@ def test_every_file_is_private(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -
     root = Path(session.files.root)
     made = [cast, *root.iterdir()]
     expected = {"output.log", "meta.json", "input", "read", "read.lock", "recording.json",
-                "recording.stop", "recorder.log"}  # fmt: skip
+                "recording.stop", "log.state", "timing", "logwriter.errors", "reattach.lock",
+                "program.pid"}  # fmt: skip
     assert {p.name for p in made} >= expected
     for path in made:
         assert path.lstat().st_mode & 0o077 == 0, path

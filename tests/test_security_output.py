@@ -88,7 +88,8 @@ def test_list_and_start_show_names_escaped(evil_dir: Path, cli: CLI) -> None:
 
 def test_c1_escapes_in_values_are_visible() -> None:
     """The helper itself: every C0, DEL and C1 character, and nothing else."""
-    from tmuxagent.cli import _dump_json, _visible
+    from tmuxagent._stdout import dump_json as _dump_json
+    from tmuxagent._stdout import visible as _visible
 
     every = "".join(map(chr, range(0xA0)))
     named = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}

@@ -36,6 +36,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any, TextIO
 
+    from ._logwriter import LogState
     from .errors import TmuxAgentError
 
 
@@ -218,6 +219,8 @@ class SessionFiles:
         self.mark_path = os.path.join(root, "input")
         self.cursor_path = os.path.join(root, "read")
         self.launch_path = os.path.join(root, "launch.json")
+        self.state_path = os.path.join(root, "log.state")
+        self.timing_path = os.path.join(root, "timing")
 
     @staticmethod
     def new_id() -> str:
@@ -240,7 +243,23 @@ class SessionFiles:
         root = os.path.join(state_root, session_id)
         os.mkdir(root, 0o700)
         files = cls(root)
-        os.close(os.open(files.log, NEW_FILE, 0o600))
+        try:  # on a full disk: nothing half made is left
+            from ._logwriter import LogState
+
+            for path, data in (
+                (files.log, b""),
+                (files.timing_path, b""),
+                (files.state_path, LogState().line()),
+            ):
+                fd = os.open(path, NEW_FILE, 0o600)
+                try:
+                    if data and os.write(fd, data) != len(data):
+                        raise OSError(28, os.strerror(28))  # ENOSPC, as a short write means
+                finally:
+                    os.close(fd)
+        except BaseException:
+            files.remove()
+            raise
         return files
 
     def remove(self) -> None:
@@ -256,6 +275,13 @@ class SessionFiles:
         except FileNotFoundError:
             return 0
 
+    def log_state(self) -> LogState:
+        """What the log's writer says: output dropped to keep the log's size
+        limit, and output it could not write (a full disk)."""
+        from ._logwriter import read_state
+
+        return read_state(self.state_path)
+
     def log_stat(self) -> tuple[int, float]:
         """The log's size and when it last grew (0, 0.0 when it is gone)."""
         try:
@@ -269,6 +295,18 @@ class SessionFiles:
         f = open(self.log, "rb")  # noqa: SIM115 - returned to the caller
         f.seek(offset)
         return f
+
+    def read_on(self, log: IO[bytes], size: int = -1) -> bytes:
+        """Read on from ``log`` (an :meth:`open_log`), past any part the log
+        dropped meanwhile (its size limit: a hole, which reads as NULs)."""
+        at = log.tell()
+        data = log.read(size)
+        if data[:1] == b"\0":  # a program may write NULs too: look
+            start = self.log_state().start
+            if start > at:
+                log.seek(start)
+                data = log.read(size)
+        return data
 
     def wait_growth(self, size: int, deadline: Deadline | float) -> bool:
         """Wait until the log is bigger than ``size``; False at the deadline."""
@@ -345,6 +383,35 @@ class SessionFiles:
             )
         except ValueError:
             return Mark(0)
+
+    def note_match(self, mark: Mark, offset: int, line: int, col: int) -> None:
+        """Note where a wait's match ended, in the output after ``mark``: the
+        log offset read by then, and the line and column in that output's
+        lines (file ``matched``). The next wait starts there, until new input."""
+        # One record of fixed width, written over the last in one write: a
+        # wait pays no new file for it (a reader sees the old or the new one).
+        record = f"{mark.offset:020d} {mark.time!r:>32} {offset:020d} {line:012d} {col:012d}\n"
+        path = os.path.join(self.root, "matched")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                os.pwrite(fd, record.encode(), 0)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass  # the session is gone, or the disk full: the next wait starts at the input
+
+    def matched(self, mark: Mark) -> tuple[int, int, int] | None:
+        """``(offset, line, col)`` of :meth:`note_match` for ``mark``; None if
+        input came since (or no wait has matched)."""
+        raw = _read(os.path.join(self.root, "matched"))
+        try:
+            offset, when, upto, line, col = (raw or b"").split()
+            if int(offset) != mark.offset or float(when) != mark.time:
+                return None
+            return int(upto), int(line), int(col)
+        except ValueError:
+            return None
 
     def read_cursor(self) -> _CursorLock:
         """Hold the read lock; ``with files.read_cursor() as lock: lock.cursor``."""

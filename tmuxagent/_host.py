@@ -1,7 +1,7 @@
 """The host: everything that must happen where tmux runs, behind one interface.
 
 tmux calls, the sessions' files (logs, marks, read cursors), the programs'
-processes, the launcher that starts each program and the recorder that times
+processes, the launcher that starts each program and the writer that logs
 its output all belong to the machine that runs the tmux server. :class:`Host`
 is the interface to them and :class:`LocalHost` is this machine. Sessions,
 waits, rendering, the CLI and the dashboard only ever ask a Host (they never
@@ -17,18 +17,20 @@ import sys
 
 from ._files import SessionFiles, secure_dir
 from ._poll import DRAIN_TIMEOUT, TMUX_TIMEOUT, Deadline, poll_until
+from ._socket import Socket
 from ._tmux import Runner, format_escape
-from .errors import CommandFailed, ForeignServer, ServerNotRunning, TmuxError, UsageError
+from .errors import CommandFailed, ServerNotRunning, TmuxError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, TextIO
 
+    from ._tty import TerminalInput
+
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 #: The agent shell's start-up file (see agent.bashrc).
 AGENT_BASHRC = os.path.join(_PACKAGE, "agent.bashrc")
-_LAUNCHER = os.path.join(_PACKAGE, "_launch.py")
 
 
 def absolute(path: str | os.PathLike[str]) -> str:
@@ -98,8 +100,14 @@ class Host:
         """The command for ``new-session`` that runs ``argv`` with ``env`` in ``cwd``."""
         raise NotImplementedError
 
-    def log_pipe(self, files: SessionFiles) -> str:
-        """The ``pipe-pane`` command that appends a pane's output to its log."""
+    def log_pipe(self, files: SessionFiles, limit: int, *, resumed: bool = False) -> str:
+        """The ``pipe-pane`` command that appends a pane's output to its log,
+        keeping at most ``limit`` bytes of it (0: all); ``resumed``: it starts
+        again after its writer stopped (the log says that output may be missing)."""
+        raise NotImplementedError
+
+    def reattach_log(self, files: SessionFiles, pane_id: str) -> None:
+        """Start the log's writer again for a live pane whose writer stopped."""
         raise NotImplementedError
 
     # -- sessions' files ---------------------------------------------------------
@@ -112,7 +120,22 @@ class Host:
         """After the program ended: wait until all it wrote is in the log."""
         raise NotImplementedError
 
-    # -- processes ---------------------------------------------------------------
+    # -- terminals and processes -----------------------------------------------
+
+    def terminal(self, path: str) -> TerminalInput | None:
+        """A pane's terminal (``#{pane_tty}``), to see what its program has not
+        read yet (None: it cannot be watched from here)."""
+        raise NotImplementedError
+
+    def input_wait(self, pid: int) -> str | None:
+        """How the terminal's foreground program (of the pane's program
+        ``pid``) waits for input: "poll", "read", or None (it does not, or
+        that cannot be told)."""
+        raise NotImplementedError
+
+    def program_pid(self, state_dir: str, pane_pid: int, alive: bool) -> int:
+        """The pid of a session's program (``pane_pid`` is its launcher's)."""
+        raise NotImplementedError
 
     def signal(self, pid: int, signum: int) -> None:
         """Send a signal to one process on the host."""
@@ -136,7 +159,7 @@ class Host:
     def start_recording(
         self, files: SessionFiles, *, started: float, offset: int, cols: int, rows: int, screen: str
     ) -> None:
-        """Start timing the log's growth from ``offset`` (see ``_record.py``)."""
+        """Mark where a recording starts (see ``_record.py``)."""
         raise NotImplementedError
 
     def stop_recording(self, files: SessionFiles) -> None:
@@ -149,8 +172,9 @@ class Host:
     def is_recording(self, files: SessionFiles) -> bool:
         raise NotImplementedError
 
-    def write_cast(self, files: SessionFiles, title: str, out: TextIO) -> int:
-        """Write the recording as asciicast v2; returns the number of events."""
+    def write_cast(self, files: SessionFiles, title: str, out: TextIO, cols: int, rows: int) -> int:
+        """Write the recording (without one: all of the log, at ``cols`` x
+        ``rows``) as asciicast v2; returns the number of events."""
         raise NotImplementedError
 
 
@@ -164,7 +188,7 @@ class LocalHost(Host):
         self.state_root = socket_path + ".tmuxagent"
         self.tmux_timeout = timeout
         self._runner = Runner(socket_path, timeout=timeout, config=config)
-        self._path_checked = False
+        self.socket = Socket(socket_path)
 
     def __repr__(self) -> str:
         return f"LocalHost({self.socket_path!r})"
@@ -176,87 +200,13 @@ class LocalHost(Host):
     ) -> str:
         # A server whose socket was deleted gets it back first: else a command
         # that starts a server (new-session) would start a second one.
-        existed = self._check_socket() or (self._revive_socket() and self._check_socket())
+        socket = self.socket
+        existed = socket.check() or (socket.revive() and socket.check())
         try:
             return self._runner.run(*commands, input=input, timeout=timeout)
         finally:
             if not existed:  # a server was started: another user may have raced us to it
-                self._check_socket()
-
-    def check_path(self) -> None:
-        """ForeignServer if another user could put a socket of theirs (or the
-        lock file tmux makes beside it) where this one is, or swap a directory
-        on the way to it: checked before every first call, since a check of
-        the socket alone cannot catch a swap between the check and tmux's
-        connect."""
-        from ._files import unsafe_path
-
-        reason = unsafe_path(os.path.dirname(self.socket_path))
-        if reason:
-            raise ForeignServer(
-                f"refusing the tmux socket {self.socket_path}: {reason}, so another user "
-                "could put a server of theirs in its place; use a directory of your own "
-                "(-S, or TMUXAGENT_SOCKET_DIR)"
-            )
-        self._path_checked = os.path.isdir(os.path.dirname(self.socket_path))
-
-    def _check_socket(self) -> bool:
-        """Whether the socket exists; TmuxError if it is not the caller's own.
-
-        tmux lets root into every user's server, and a user into a server of
-        theirs that granted access: a socket of someone else's (planted where
-        others can write, such as /tmp) would hear every key sent and run
-        every program started, as its owner. The socket file is made by the
-        server, so its owner is the server's.
-        """
-        import stat
-
-        from ._files import owned_lstat
-
-        if not self._path_checked:
-            self.check_path()
-        try:
-            st = owned_lstat(self.socket_path)
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            raise ForeignServer(
-                f"refusing the tmux socket {self.socket_path}: {exc.strerror}"
-            ) from None
-        if not stat.S_ISSOCK(st.st_mode):
-            raise ForeignServer(f"refusing {self.socket_path}: it is not a socket")
-        if st.st_uid != os.geteuid():
-            raise ForeignServer(
-                f"refusing the tmux server at {self.socket_path}: it belongs to uid "
-                f"{st.st_uid}, not to you (uid {os.geteuid()}), and would see everything sent "
-                "to it; use a socket of your own (-S in a directory only you can write)"
-            )
-        return True
-
-    def _revive_socket(self) -> bool:
-        """Bring back a server whose socket file was deleted.
-
-        The server keeps running, unreachable; SIGUSR1 makes tmux create its
-        socket again.
-        """
-        import signal
-
-        from . import _procs
-
-        if os.path.exists(self.socket_path):
-            return False
-        servers = _procs.tmux_servers(self.socket_path)
-        if not servers:
-            return False
-        # A server another call is starting right now has no socket yet, and
-        # SIGUSR1 would disturb it: give it a moment to make its own.
-        if poll_until(lambda: os.path.exists(self.socket_path), 0.5, interval=0.01):
-            return True
-        for pid in servers:
-            _procs.send(pid, signal.SIGUSR1)
-            if poll_until(lambda: os.path.exists(self.socket_path), 2.0, interval=0.01):
-                return True
-        return False
+                socket.check()
 
     def attach_argv(self) -> list[str]:
         return self._runner.base_command()
@@ -267,12 +217,12 @@ class LocalHost(Host):
         if not os.path.isdir(cwd):
             raise UsageError(f"working directory {cwd!r} does not exist")
         parent = os.path.dirname(self.socket_path)
-        self.check_path()  # before making anything on the way
+        self.socket.check_path()  # before making anything on the way
         try:
             os.makedirs(parent, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create {parent}: {exc.strerror}") from None
-        self.check_path()
+        self.socket.check_path()
 
     def program(self, command: Sequence[str] | None, path: str | None, cwd: str) -> list[str]:
         import shutil
@@ -300,22 +250,47 @@ class LocalHost(Host):
 
     def create_files(self, session_id: str, meta: dict[str, Any]) -> SessionFiles:
         files = SessionFiles.create(self.state_root, session_id)
-        files.write_meta(meta)
+        try:
+            files.write_meta(meta)
+        except BaseException:
+            files.remove()
+            raise
         return files
 
     def launcher(
         self, files: SessionFiles, argv: list[str], env: dict[str, str], cwd: str
     ) -> list[str]:
-        files.write_launch({"argv": argv, "env": env, "cwd": cwd})
-        return [sys.executable, "-I", "-S", _LAUNCHER, files.launch_path]
+        from ._launch import command
 
-    def log_pipe(self, files: SessionFiles) -> str:
+        files.write_launch({"argv": argv, "env": env, "cwd": cwd})
+        return command(sys.executable, files.launch_path)
+
+    def log_pipe(self, files: SessionFiles, limit: int, *, resumed: bool = False) -> str:
         import shlex
 
+        from ._logwriter import command
+
+        writer = command(sys.executable, files.root, limit, resumed=resumed)
+        errors = os.path.join(files.root, "logwriter.errors")
         # pipe-pane expands formats (#) and then strftime (%) in its command.
-        # umask: should the log be deleted, cat makes it again private.
-        command = f"umask 077; exec cat >> {shlex.quote(files.log)}"
-        return format_escape(command).replace("%", "%%")
+        # umask: what the writer and the shell make is private.
+        run = f"umask 077; exec {shlex.join(writer)} 2>>{shlex.quote(errors)}"
+        return format_escape(run).replace("%", "%%")
+
+    def reattach_log(self, files: SessionFiles, pane_id: str) -> None:
+        import fcntl
+
+        from ._files import NEW_FILE
+
+        lock = os.open(os.path.join(files.root, "reattach.lock"), NEW_FILE & ~os.O_EXCL, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one reattach, one note
+            if self.tmux(["display", "-p", "-t", pane_id, "#{pane_pipe}#{pane_dead}"]) != "00\n":
+                return  # reattached meanwhile, or the program ended
+            pipe = self.log_pipe(files, files.log_state().limit, resumed=True)
+            self.tmux(["pipe-pane", "-o", "-t", pane_id, pipe])
+        finally:
+            os.close(lock)
 
     # -- sessions' files ---------------------------------------------------------
 
@@ -342,7 +317,7 @@ class LocalHost(Host):
     def complete_log(self, files: SessionFiles, limit: float = DRAIN_TIMEOUT) -> None:
         from . import _procs
 
-        # tmux hands output to the log's writer (cat, through pipe-pane)
+        # tmux hands output to the log's writer (through pipe-pane)
         # asynchronously: two round trips make sure it has passed on what it
         # had; then the writer must be idle, waiting for more.
         for _ in range(2):
@@ -357,7 +332,23 @@ class LocalHost(Host):
         elif not idle:
             poll_until(lambda: _procs.writers_idle(files.log), deadline, interval=0.003)
 
-    # -- processes ---------------------------------------------------------------
+    # -- terminals and processes -----------------------------------------------
+
+    def terminal(self, path: str) -> TerminalInput | None:
+        from ._tty import TerminalInput
+
+        return TerminalInput.open(path)
+
+    def input_wait(self, pid: int) -> str | None:
+        from ._tty import input_wait
+
+        return input_wait(pid)
+
+    def program_pid(self, state_dir: str, pane_pid: int, alive: bool) -> int:
+        from . import _procs
+
+        files = self.files(state_dir)
+        return _procs.program_pid(files.root, pane_pid, alive) if files else pane_pid
 
     def signal(self, pid: int, signum: int) -> None:
         from . import _procs
@@ -370,11 +361,16 @@ class LocalHost(Host):
         started = _procs.descendants(pid) if pid else []
         if files is not None:
             started += _procs.with_env("TMUXAGENT_SESSION_ID", files.session_id)
+        server = 0
         try:
-            self.tmux(["kill-session", "-t", target])
+            kill = ["kill-session", "-t", target]
+            found = self.tmux(["display", "-p", "-t", target, "#{pid}"], kill, ["ls", "-F", "x"])
+            server = 0 if found.split()[1:] else int(found.split()[0])
         except (CommandFailed, ServerNotRunning):
             pass  # it ended on its own meanwhile
         _procs.reap([pid] if pid else [], sorted(set(started)))
+        if server:  # that was the last session: do not let a next call catch the server leaving
+            poll_until(lambda: not _procs.alive(server), 1.0, interval=0.002)
         if files is not None:
             files.remove()
 
@@ -405,7 +401,7 @@ class LocalHost(Host):
         _procs.reap([], started)
         if self._private_dir(self.state_root):
             shutil.rmtree(self.state_root, ignore_errors=True)
-        if self._check_socket():  # the caller's own: the server behind it is dead
+        if self.socket.check():  # the caller's own: the server behind it is dead
             try:
                 os.unlink(self.socket_path)
             except OSError:
@@ -419,7 +415,7 @@ class LocalHost(Host):
         from . import _record
 
         header = {"started": started, "offset": offset, "cols": cols, "rows": rows}
-        self.tmux(_record.begin(files, {**header, "screen": screen}))
+        _record.begin(files, {**header, "screen": screen})
 
     def stop_recording(self, files: SessionFiles) -> None:
         from . import _record
@@ -436,7 +432,7 @@ class LocalHost(Host):
 
         return _record.is_recording(files)
 
-    def write_cast(self, files: SessionFiles, title: str, out: TextIO) -> int:
+    def write_cast(self, files: SessionFiles, title: str, out: TextIO, cols: int, rows: int) -> int:
         from . import _record
 
-        return _record.write_cast(files, title, out)
+        return _record.write_cast(files, title, out, cols, rows)

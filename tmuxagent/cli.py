@@ -14,12 +14,15 @@ import sys
 
 from ._args import GLOBAL_OPTIONS, PROG, Args, Exit, Opt, Verb, option_lines, parse
 from ._poll import DEFAULT_TIMEOUT
+from ._stdout import print_json as _print_json
+from ._stdout import print_text as _print
+from ._stdout import visible as _visible
 from .errors import TmuxAgentError, UsageError, WaitTimeout, signal_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Any, NoReturn
+    from typing import NoReturn
 
     from ._records import RunResult
     from .server import Server
@@ -48,39 +51,6 @@ def _main_help() -> str:
         f"{DESCRIPTION}\n\nverbs:\n{verbs}\n\noptions (before VERB):\n{options}\n\n"
         f"{EPILOG}"
     )
-
-
-# -- output helpers ---------------------------------------------------------------
-
-
-def _print(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-
-
-#: C0 and C1 control characters and DEL, as Python writes them in a repr.
-_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
-_ESCAPES.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
-#: What JSON leaves raw with ensure_ascii=False: DEL and the C1 controls.
-_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
-
-
-def _visible(value: object) -> str:
-    """A value that programs choose (a directory, a command, a message), shown
-    in text output: its control characters escaped, so that the terminal
-    reading it cannot obey them (set its title, colour, forge lines)."""
-    return str(value).translate(_ESCAPES)
-
-
-def _dump_json(data: Any) -> str:
-    """JSON text with DEL and C1 escaped as well (they can only be in strings)."""
-    import json
-
-    text = json.dumps(data, ensure_ascii=False)
-    return text if text.isascii() and "\x7f" not in text else text.translate(_JSON_ESCAPES)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(_dump_json(data) + "\n")
 
 
 def _server(args: Args) -> Server:
@@ -120,6 +90,7 @@ def cmd_start(args: Args) -> int:
         env=_env_pairs(args.env),
         size=args.size,
         record=args.record,
+        log_limit=args.log_limit,
     )
     info = session.status()
     attach = _join(session.attach_command())
@@ -142,7 +113,16 @@ def cmd_send(args: Args) -> int:
             f"from the terminal (cat, read, input()) get only {_CANON_LIMIT} of them: "
             "send a file's path instead, or split the line\n"
         )
-    _server(args).session(args.name).send(text, enter=args.enter, retry_enter=not args.no_retry)
+    return _type(args, text)
+
+
+def _type(args: Args, text: str, *, paste: bool = False) -> int:
+    """Type (or paste) TEXT; with --json, say whether Enter was pressed, and twice."""
+    session = _server(args).session(args.name)
+    typing = session.paste if paste else session.send
+    sent = typing(text, enter=args.enter, retry_enter=not args.no_retry)
+    if args.json:
+        _print_json({"name": args.name, "enter": sent.enter, "retried": sent.retried})
     return 0
 
 
@@ -153,17 +133,12 @@ def cmd_keys(args: Args) -> int:
 
 def cmd_paste(args: Args) -> int:
     source = args.file or "-"
-    try:
-        if source == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(source, "rb") as f:
-                data = f.read()
+    try:  # fd 0 for stdin, left open
+        with open(0 if source == "-" else source, "rb", closefd=source != "-") as f:
+            data = f.read()
     except OSError as exc:
         raise UsageError(f"cannot read {source!r}: {exc.strerror}") from None
-    text = data.decode("utf-8", "surrogateescape")
-    _server(args).session(args.name).paste(text, enter=args.enter, retry_enter=not args.no_retry)
-    return 0
+    return _type(args, data.decode("utf-8", "surrogateescape"), paste=True)
 
 
 def cmd_capture(args: Args) -> int:
@@ -187,11 +162,17 @@ def cmd_capture(args: Args) -> int:
 
 
 def cmd_read(args: Args) -> int:
-    text = _server(args).session(args.name).read(max_chars=args.max_chars)
-    if args.json:
-        _print_json({"name": args.name, "output": text})
-    else:  # exactly: a chunk may end mid-line, and the next read goes on from there
-        sys.stdout.write(text)
+    session = _server(args).session(args.name)
+    with session.read_stream(max_chars=args.max_chars) as stream:
+        from ._stdout import check_open, deliver
+
+        if args.json:
+            check_open()
+            _print_json({"name": args.name, "output": "".join(stream)})
+            sys.stdout.flush()
+            stream.delivered(len(stream))
+        else:  # exactly: a piece may end mid-line, and the next read goes on from there
+            deliver(stream)
     return 0
 
 
@@ -316,9 +297,15 @@ def cmd_record(args: Args) -> int:
         raise UsageError("give --cast FILE or --stop, not both")
     if args.stop:
         session.stop_recording()
-    elif args.cast == "-":
-        session.write_cast(sys.stdout)
     elif args.cast:
+        unrecorded = (
+            "" if session.recorded else " (not recorded: all of the log, at the window's size now)"
+        )
+        if args.cast == "-":
+            session.write_cast(sys.stdout)
+            if unrecorded:
+                sys.stderr.write(f"{PROG}: wrote the cast{unrecorded}\n")
+            return 0
         from ._files import PrivateOutput
 
         try:
@@ -327,7 +314,7 @@ def cmd_record(args: Args) -> int:
         except OSError as exc:
             raise UsageError(f"cannot write {args.cast!r}: {exc.strerror}") from None
         cast = _visible(args.cast)
-        _print(f"wrote {events} events to {cast} (play it: asciinema play {cast})")
+        _print(f"wrote {events} events to {cast}{unrecorded} (play it: asciinema play {cast})")
     else:
         session.start_recording()
         _print(f"recording {args.name!r}; save it with: {PROG} record {args.name} --cast FILE")
@@ -363,7 +350,7 @@ def cmd_skill(args: Args) -> int:
 NAME = ("name", "NAME", 1)
 JSON = Opt("--json", "flag", "print JSON")
 TIMEOUT = Opt("--timeout", "float", f"give up after S seconds (default {DEFAULT_TIMEOUT:g})", "S")
-NO_RETRY = Opt("--no-retry", "flag", "press Enter once, even if the program seems to ignore it")
+NO_RETRY = Opt("--no-retry", "flag", "press Enter once, even if the program seems to drop it")
 
 VERBS = {
     v.name: v
@@ -373,19 +360,21 @@ VERBS = {
              [Opt("--cwd", "str", "working directory (default: here)", "DIR"),
               Opt("--env", "list", "set a variable (repeatable)", "K=V"),
               Opt("--size", "str", "window size (default 120x40)", "COLSxROWS", "120x40"),
-              Opt("--record", "flag", "record output with timing (asciicast)"),
+              Opt("--record", "flag", "mark where a recording (asciicast) starts"),
+              Opt("--log-limit", "str", "keep the last SIZE of output in the log (default "
+                  "$TMUXAGENT_LOG_LIMIT or 100M; 0: all)", "SIZE"),
               JSON],
-             "NAME [--cwd DIR] [--env K=V]... [--size COLSxROWS] [--record] [--json] "
-             "[-- COMMAND [ARG...]]"),
+             "NAME [--cwd DIR] [--env K=V]... [--size COLSxROWS] [--record] [--log-limit SIZE] "
+             "[--json] [-- COMMAND [ARG...]]"),
         Verb("send", cmd_send, "type TEXT exactly (then Enter with --enter)",
              [NAME, ("text", "TEXT", "+")],
-             [Opt("--enter", "flag", "press Enter after the text"), NO_RETRY],
-             "NAME [--enter [--no-retry]] [--] TEXT"),
+             [Opt("--enter", "flag", "press Enter after the text"), NO_RETRY, JSON],
+             "NAME [--enter [--no-retry]] [--json] [--] TEXT"),
         Verb("keys", cmd_keys, "press named keys: Enter Escape Tab BSpace C-c M-x Up F5 ...",
              [NAME, ("keys", "KEY", "+")]),
         Verb("paste", cmd_paste, "paste a file (or stdin) as one bracketed paste",
              [NAME, ("file", "FILE|-", "?")],
-             [Opt("--enter", "flag", "press Enter after the paste"), NO_RETRY]),
+             [Opt("--enter", "flag", "press Enter after the paste"), NO_RETRY, JSON]),
         Verb("capture", cmd_capture, "print the screen, optionally with scrollback",
              [NAME],
              [Opt("--lines", "int", "the last N lines, scrollback included", "N"),
@@ -470,7 +459,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as exc:  # the machine, not tmuxagent: a full disk, a vanished directory
-        sys.stderr.write(f"{PROG}: {_visible(exc)}\n")
+        where = f" ({exc.filename})" if exc.filename else ""
+        sys.stderr.write(f"{PROG}: {_visible(exc.strerror or exc)}{_visible(where)}\n")
         return 4
 
 
@@ -482,6 +472,9 @@ def run() -> NoReturn:
     behind, and :func:`main` has flushed its output (what a closed pipe left
     in the buffer is dropped, as it would be anyway).
     """
+    from ._stdout import guard_standard_fds
+
+    guard_standard_fds()
     code = main()
     try:
         sys.stderr.flush()

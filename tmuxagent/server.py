@@ -69,6 +69,32 @@ def _environment(
     return environment
 
 
+#: The most bytes of output a session's log keeps, unless told otherwise.
+DEFAULT_LOG_LIMIT = 100 * 1024 * 1024
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_log_limit(value: int | str) -> int:
+    """A log size limit: bytes, or a number with K, M, G or T (binary units:
+    ``100M`` is 100 MiB); 0 keeps all output. UsageError otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number, unit = value, 1
+    elif isinstance(value, str):
+        text = value.strip().upper().removesuffix("IB").removesuffix("B")
+        digits = text.rstrip("KMGT")
+        unit = _UNITS.get(text[len(digits) :], 0)
+        number = int(digits) if digits.isdigit() and digits.isascii() and len(digits) < 19 else -1
+    else:
+        number, unit = -1, 0
+    limit = number * unit
+    if number < 0 or not unit or (limit and limit < 1 << 16) or limit >= 1 << 62:
+        raise UsageError(
+            f"invalid log limit {value!r}: give bytes or a size such as 100M or 2G "
+            "(at least 64K; 0 keeps all output)"
+        )
+    return limit
+
+
 class Server:
     """A private tmux server for agent sessions.
 
@@ -77,12 +103,23 @@ class Server:
     """
 
     def __init__(
-        self, socket: str | os.PathLike[str] | None = None, *, timeout: float = TMUX_TIMEOUT
+        self,
+        socket: str | os.PathLike[str] | None = None,
+        *,
+        timeout: float = TMUX_TIMEOUT,
+        log_limit: int | str | None = None,
     ) -> None:
         if not 0 < timeout < 1e9:  # also refuses nan and inf
             raise UsageError(
                 f"the tmux timeout must be a positive number of seconds, not {timeout}"
             )
+        #: The most bytes of output each new session's log keeps (0: all of it):
+        #: ``log_limit``, else ``$TMUXAGENT_LOG_LIMIT``, else 100 MiB.
+        self.log_limit = parse_log_limit(
+            os.environ.get("TMUXAGENT_LOG_LIMIT") or DEFAULT_LOG_LIMIT
+            if log_limit is None
+            else log_limit
+        )
         path = default_socket() if socket is None else absolute(socket)
         #: Where tmux runs: every tmux call, file and process goes through it.
         self.host: Host = LocalHost(
@@ -139,6 +176,7 @@ class Server:
         record: bool = False,
         replace_env: bool = False,
         ready_timeout: float = READY_TIMEOUT,
+        log_limit: int | str | None = None,
     ) -> Session:
         """Start ``command`` (argv) in a new session called ``name``.
 
@@ -146,9 +184,12 @@ class Server:
         history expansion, and exit codes recorded) and returns once its first
         prompt is up. The program gets this process's environment plus
         ``env`` (only ``env`` with ``replace_env``), and ``cwd`` (default:
-        the current directory). ``record`` keeps timing for asciicast export.
+        the current directory). ``record`` marks where a recording (asciicast
+        export) starts. The log keeps the last ``log_limit`` bytes of output
+        (default: the server's :attr:`log_limit`; 0: all of it).
         """
         validate_name(name)
+        limit = self.log_limit if log_limit is None else parse_log_limit(log_limit)
         check_timeout(ready_timeout)
         if isinstance(command, str):
             raise UsageError(
@@ -171,7 +212,7 @@ class Server:
         argv = host.program(command, environment.get("PATH"), workdir)
         created = time.time()
         meta = {"name": name, "command": [] if shell else argv, "shell": shell,
-                "created": created, "cwd": workdir}  # fmt: skip
+                "created": created, "cwd": workdir, "log_limit": limit}  # fmt: skip
         token = None
         if shell:  # the prompt marker's secret; agent.bashrc takes it out of the environment
             from ._shell import new_token
@@ -181,7 +222,7 @@ class Server:
         try:
             files.write_mark(Mark(0))
             launcher = host.launcher(files, argv, environment, workdir)
-            self._new_session(name, files, launcher, cols, rows, workdir)
+            self._new_session(name, files, launcher, cols, rows, workdir, limit)
         except BaseException:
             files.remove()
             raise
@@ -193,8 +234,9 @@ class Server:
         return session
 
     def _new_session(
-        self, name: str, files: SessionFiles, launcher: list[str], cols: int, rows: int, cwd: str
-    ) -> None:
+        self, name: str, files: SessionFiles, launcher: list[str], cols: int, rows: int, cwd: str,
+        log_limit: int,
+    ) -> None:  # fmt: skip
         target = session_target(name)
         try:
             self.host.tmux(
@@ -210,7 +252,7 @@ class Server:
                 ["set", "-t", target, "@tmuxagent_name", name],
                 # In the same call: the pipe is attached before tmux reads a
                 # single byte of the program's output.
-                ["pipe-pane", "-t", target, self.host.log_pipe(files)],
+                ["pipe-pane", "-t", target, self.host.log_pipe(files, log_limit)],
             )  # fmt: skip
         except CommandFailed as exc:
             if "duplicate session" in exc.stderr:

@@ -18,6 +18,7 @@ from ._poll import (
     ALIVE_INTERVAL,
     DEFAULT_TIMEOUT,
     LOG_INTERVAL,
+    Deadline,
     Every,
     check_timeout,
     poll_until,
@@ -41,8 +42,10 @@ if TYPE_CHECKING:
 
     from ._files import Mark, SessionFiles
     from ._host import Host
+    from ._input import Sent
     from ._output import OutputWatch
     from ._pane import Pane
+    from ._read import ReadStream
     from ._records import Capture, RunResult, SessionInfo
     from .server import Server
 
@@ -85,24 +88,36 @@ class Session:
 
     # -- input -----------------------------------------------------------------
 
-    def send(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> None:
+    def send(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> Sent:
         """Type ``text`` exactly, then press Enter if ``enter``.
 
-        If the program showed the text but no reaction to Enter, Enter is
-        pressed again (see ``_input.press_enter``); ``retry_enter=False``
-        presses it once.
+        Enter goes in once the program has taken in the text. It is pressed
+        a second time (never more) only when the program can be seen to have
+        dropped it: it read the Enter together with text it had not read yet
+        (what Ink-based CLIs take for a paste), then showed the text and
+        nothing else (see ``_input.press_enter``); ``retry_enter=False``
+        never presses it again. Returns what was done: ``.enter``, and
+        ``.retried`` when Enter was pressed twice.
         """
-        self._type(text, bracketed=False, enter=enter, retry=retry_enter)
+        return self._type_input(text, bracketed=False, enter=enter, retry=retry_enter)[1]
 
-    def paste(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> None:
-        """Paste ``text`` (any size) as one bracketed paste; Enter if ``enter``."""
-        self._type(text, bracketed=True, enter=enter, retry=retry_enter)
+    def paste(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> Sent:
+        """Paste ``text`` (any size) as one bracketed paste; Enter if ``enter``
+        (as :meth:`send` presses it, and says so)."""
+        return self._type_input(text, bracketed=True, enter=enter, retry=retry_enter)[1]
 
     def _type(
         self, text: str, *, bracketed: bool, enter: bool, retry: bool = True,
         live: tuple[Pane, SessionFiles] | None = None,
     ) -> Mark:  # fmt: skip
         """Note the input (waits start after it), type it, press Enter if asked."""
+        return self._type_input(text, bracketed=bracketed, enter=enter, retry=retry, live=live)[0]
+
+    def _type_input(
+        self, text: str, *, bracketed: bool, enter: bool, retry: bool = True,
+        live: tuple[Pane, SessionFiles] | None = None,
+    ) -> tuple[Mark, Sent]:  # fmt: skip
+        """:meth:`_type`, and what was done with Enter."""
         from . import _input
 
         if not isinstance(text, str):
@@ -115,11 +130,16 @@ class Session:
         # readline takes a bracketed paste whatever the pane's mode says (output
         # can turn that off): the agent shell always gets its brackets.
         always = bracketed and bool(self._at.meta(files).get("shell"))
+        sent = _input.Sent()
         with vanishing(self.name):
-            _input.type_text(self._host, pane, text, bracketed=bracketed, always=always)
+            tty = _input.type_text(
+                self._host, pane, text, bracketed=bracketed, always=always, tty=enter
+            )
             if enter:
-                _input.press_enter(self._host, files, pane, mark.offset, len(text), retry=retry)
-        return mark
+                sent = _input.press_enter(
+                    self._host, files, pane, tty, mark.offset, text, retry=retry
+                )
+        return mark, sent
 
     def keys(self, *keys: str) -> None:
         """Press named keys (``Enter``, ``C-c``, ``Up``, ``F5``...) in order."""
@@ -153,35 +173,30 @@ class Session:
         Lossless: output that scrolled far off the screen is included. Above
         ``max_chars`` the middle is left out, with a note naming the full log.
         """
+        with self.read_stream(max_chars=max_chars) as stream:
+            text = "".join(stream)
+            stream.delivered(len(stream))
+        return text
+
+    def read_stream(self, *, max_chars: int = DEFAULT_READ_CHARS) -> ReadStream:
+        """:meth:`read` for callers that pass the output on and may fail to:
+        ``with session.read_stream() as stream:`` iterate over its pieces
+        (str), then ``stream.delivered(n)``: the next read starts after the
+        first ``n`` pieces (nothing is skipped that did not reach its reader).
+        """
         if max_chars < 100:
             raise UsageError(f"the read limit must be at least 100 characters, not {max_chars}")
-        from ._files import ReadCursor
-        from ._output import render_range
+        from ._read import ReadStream
 
         pane, files = self._at.complete()
-        with files.read_cursor() as lock:
-            cursor = lock.cursor
-            end = files.log_size()
-            if end <= cursor.offset:
-                return ""
-            rendered = render_range(
-                files, cursor.offset, end,
-                cols=pane.cols, rows=pane.rows, x=cursor.x, y=cursor.y,
-                mid_line=cursor.mid_line, max_chars=max_chars,
-            )  # fmt: skip
-            text = rendered.text
-            mid_line = not text.endswith("\n") if text else cursor.mid_line
-            offset = cursor.offset + rendered.consumed
-            lock.save(ReadCursor(offset, rendered.x, rendered.y, mid_line))
-            return text
+        return ReadStream(files, pane, max_chars)
 
     def transcript(self, *, max_chars: int = DEFAULT_READ_CHARS) -> str:
         """All output since the start, as text; ``read``'s cursor stays put."""
-        from ._output import render_range
+        from ._read import transcript
 
         pane, files = self._at.complete()
-        end = files.log_size()
-        return render_range(files, 0, end, cols=pane.cols, rows=pane.rows, max_chars=max_chars).text
+        return transcript(files, pane, max_chars)
 
     # -- waiting ---------------------------------------------------------------
 
@@ -191,24 +206,28 @@ class Session:
         files: SessionFiles,
         watch_type: Callable[[SessionFiles, Mark, int, int], W],
         mark: Mark,
-        timeout: float,
+        deadline: Deadline,
         until: Callable[[W], T | None],
         what: str,
         alive: Every,
-    ) -> T:
+    ) -> tuple[T, W]:
         """Follow the output from ``mark`` until ``until(watch)`` gives a result.
 
-        ``until`` runs whenever output arrives; whether the program still runs
-        is checked when ``alive`` is due. Raises ProgramExited when the program
-        ends without it (after all its output is in), WaitTimeout after
-        ``timeout`` seconds (``what`` says what was awaited).
+        ``until`` runs whenever output arrives (and on every look while the
+        watch has a match to confirm); whether the program still runs is
+        checked when ``alive`` is due. Returns the result and the (closed)
+        watch. Raises ProgramExited when the program ends without it (after
+        all its output is in), WaitTimeout at ``deadline`` (``what`` says what
+        was awaited).
         """
         with watch_type(files, mark, pane.cols, pane.rows) as watch:
             fresh = True
+            watch.final = pane.dead  # then the caller has all its output in the log
+            watch.input_wait = lambda: self._host.input_wait(pane.pid)
 
             def step() -> T | None:
                 nonlocal pane, fresh
-                if watch.poll() or fresh:
+                if watch.poll() or fresh or watch.pending:
                     fresh = False
                     found = until(watch)
                     if found is not None:
@@ -219,39 +238,55 @@ class Session:
                     pane = self._at.pane()
                     if pane.dead:
                         self._host.complete_log(files)
+                        watch.final = True  # nothing more will come: a last look decides
                         fresh = True
                 return None
 
-            result = poll_until(step, timeout, interval=LOG_INTERVAL)
+            result = poll_until(step, deadline, interval=LOG_INTERVAL)
         if result is None:
-            raise WaitTimeout(what, timeout, self._screen_tail())
-        return result
+            raise WaitTimeout(what, deadline.seconds, self._screen_tail())
+        return result, watch
 
     def wait_text(
         self, pattern: str | re.Pattern[str], *, timeout: float = DEFAULT_TIMEOUT
     ) -> re.Match[str]:
-        """Wait until output after the last input matches ``pattern``.
+        """Wait until new output matches ``pattern``; returns the match.
 
         ``pattern`` is a Python regex (multiline: ``^`` and ``$`` match at line
-        boundaries). Only output that appeared after the last input sent by
-        tmuxagent counts, and never the echo of that input. Returns the match.
-        Raises WaitTimeout, or ProgramExited if the program ends first.
+        boundaries). Only output after the last input sent by tmuxagent
+        counts, never the echo of that input, and only what comes after the
+        previous wait's match (since that input): successive waits walk
+        forward through the output, as pexpect's ``expect`` does. A match
+        that ends on a line the program may still be writing counts once that
+        line is finished, or the output has stopped for a moment (SETTLE).
+        Raises WaitTimeout, ProgramExited if the program ends first, or
+        UsageError for a pattern that is not a regex, or that keeps searching
+        past the timeout (it backtracks catastrophically).
         """
         from ._output import OutputWatch, compile_pattern
 
         check_timeout(timeout)
         regex = compile_pattern(pattern)
+        deadline = Deadline(timeout)
         pane, files = self._at.complete()
-        return self._follow(
+        mark = files.mark()
+        resume = files.matched(mark)
+
+        def watch(files: SessionFiles, mark: Mark, cols: int, rows: int) -> OutputWatch:
+            return OutputWatch(files, mark, cols, rows, resume)
+
+        match, done = self._follow(
             pane,
             files,
-            OutputWatch,
-            files.mark(),
-            timeout,
-            lambda watch: watch.search(regex),
+            watch,
+            mark,
+            deadline,
+            lambda watch: watch.search(regex, deadline),
             f"text matching /{regex.pattern}/",
             Every(ALIVE_FIRST, backoff=1.5),
         )
+        files.note_match(mark, *done.matched_at)
+        return match
 
     def wait_idle(self, seconds: float, *, timeout: float | None = None) -> None:
         """Wait until the screen has not changed for ``seconds``."""
@@ -330,7 +365,9 @@ class Session:
         """Wait until the agent shell's prompt is back after the last input.
 
         That is: the command typed last (with ``send``, or a ``run`` that
-        timed out) has finished. Returns its output, exit code and directory.
+        timed out) has finished. Returns its output, exit code and directory:
+        all of it, whatever a text wait matched meanwhile, and the same again
+        if asked again. A text wait after it starts at that prompt.
         """
         check_timeout(timeout)
         pane, files = self._at.complete()
@@ -341,7 +378,8 @@ class Session:
         self, pane: Pane, files: SessionFiles, mark: Mark, timeout: float, what: str,
         token: str | None,
     ) -> RunResult:  # fmt: skip
-        """Follow the output from ``mark`` to the first prompt marker with ``token``."""
+        """Follow the output from ``mark`` to the first prompt marker with ``token``;
+        the next text wait starts there."""
         from ._shell import ShellWatch
 
         name = shell_quote(self.name)
@@ -354,7 +392,11 @@ class Session:
         def watch(files: SessionFiles, mark: Mark, cols: int, rows: int) -> ShellWatch:
             return ShellWatch(files, mark, cols, rows, token)
 
-        return self._follow(pane, files, watch, mark, timeout, ShellWatch.result, what, alive)
+        result, done = self._follow(
+            pane, files, watch, mark, Deadline(timeout), ShellWatch.result, what, alive
+        )
+        files.note_match(mark, done.offset, *done.ends[0])
+        return result
 
     # -- status and end --------------------------------------------------------
 
@@ -374,20 +416,21 @@ class Session:
     def stop_recording(self) -> None:
         self._host.stop_recording(self.files)
 
-    def write_cast(self, out: TextIO) -> int:
-        """Write the recording as asciicast v2 (``asciinema play`` plays it).
+    @property
+    def recorded(self) -> bool:
+        """Whether a recording was started (:meth:`start_recording`, ``--record``)."""
+        return self._host.recording(self.files) is not None
 
-        Returns the number of events. Raises SessionError if the session was
-        never recorded.
+    def write_cast(self, out: TextIO) -> int:
+        """Write the output as asciicast v2 (``asciinema play`` plays it), with
+        the pauses it had; returns the number of events.
+
+        With a recording (:meth:`start_recording`), from its start to its
+        stop; else all that the log holds, at the window's size now (a size
+        change during the session is not kept).
         """
-        files = self.files
-        if self._host.recording(files) is None:
-            name = shell_quote(self.name)
-            raise SessionError(
-                f"session {self.name!r} is not recorded; 'tmuxagent record {name}' "
-                "starts recording it (or start sessions with --record)"
-            )
-        return self._host.write_cast(files, self.name, out)
+        pane, files = self._at.complete()
+        return self._host.write_cast(files, self.name, out, pane.cols, pane.rows)
 
     def signal(self, signum: int) -> None:
         """Send signal ``signum`` to the program (not to what it started)."""
