@@ -47,9 +47,11 @@ PROCESS_INTERVAL = 0.02
 #: once when it polls its terminal (readline: a prompt such as ``>>> ``),
 #: after SETTLE_READING when it reads it.
 SETTLE = 0.05
-#: SETTLE for a program seen in a read of its terminal (a write blocked on a
-#: full terminal looks the same, but then the log keeps growing).
-SETTLE_READING = 0.005
+#: SETTLE for a program seen in a read of its terminal, once the log is read
+#: to its end. A write blocked on a full terminal looks the same (tmux then
+#: reads on, and the log grows); waiting 5 ms here made a plain ``input()``
+#: prompt 4 ms slower to see (bench/prompt.py) and caught no such write.
+SETTLE_READING = 0.0
 
 
 def check_timeout(timeout: float) -> float:
