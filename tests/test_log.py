@@ -256,3 +256,27 @@ def test_no_silent_gaps_while_the_log_drops_output(ta: tmuxagent.Server) -> None
             last, noted = number, False
         else:
             assert not line, f"a line that was never written: {line!r}"
+
+
+def test_a_writer_killed_before_the_program_ends(ta: tmuxagent.Server, tmp_path: Path) -> None:
+    """No later call re-attaches a writer for a dead pane: the launcher says
+    in the log that the program's last output may be missing."""
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    script = f"echo ready; read x < {fifo}; echo IMPORTANT; exit 3"
+    session = ta.start("fin", ["sh", "-c", script])
+    session.wait_text("^ready$")
+    (pid,) = writer_pids(session)
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not writer_pids(session), what="the writer gone")
+    fifo.write_text("x\n")  # and no tmuxagent call until the pane is dead
+
+    def dead() -> bool:
+        return ta.host.tmux(["display", "-p", "-t", "=fin:", "#{pane_dead}"]) == "1\n"
+
+    wait_until(dead, what="the program to end")
+    assert "IMPORTANT" in session.capture().text
+    text = session.transcript()
+    assert "IMPORTANT" not in text
+    assert "[tmuxagent: output may be missing here: the log's writer had stopped]" in text
+    assert session.wait_exit() == 3

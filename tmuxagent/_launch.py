@@ -120,6 +120,7 @@ def main(spec: str) -> None:
     except OSError:
         pass
     status = _wait(child, signals)
+    _forget_pid(root)
     if tty >= 0:
         _drain(root, tty, signals)
     _end_as(status)
@@ -277,10 +278,50 @@ def _drain(root: str, tty: int, signals: set[int]) -> None:
                 keep = seen[1 - len(sentinel) :]
                 continue
             if not _pause(signals, deadline, delay):
+                _note_if_unlogged(root)
                 return
             delay = min(delay * 2, 0.02)
     finally:
         posix.close(log)
+
+
+def _note_if_unlogged(root: str) -> None:
+    """The sentinel never reached the log: if no writer holds the log (its
+    lock on ``log.state``, see ``_logwriter.py``), say in the log that the
+    program's last output may be missing."""
+    import fcntl
+
+    try:
+        state = posix.open(f"{root}/log.state", posix.O_RDONLY | posix.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        fcntl.flock(state, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return  # a writer is there, only slow
+    finally:
+        posix.close(state)
+    note = b"\x18\r\n[tmuxagent: output may be missing here: the log's writer had stopped]\r\n"
+    try:
+        log = posix.open(f"{root}/{LOG_FILE}", posix.O_WRONLY | posix.O_APPEND | posix.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        posix.write(log, note)
+    finally:
+        posix.close(log)
+
+
+def _forget_pid(root: str) -> None:
+    """The program is reaped: its pid may go to another process now."""
+    try:
+        fd = posix.open(f"{root}/{PID_FILE}", posix.O_WRONLY | posix.O_TRUNC | posix.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        posix.write(fd, b"0\n")
+    finally:
+        posix.close(fd)
 
 
 def strip_sentinels(data: bytes) -> tuple[bytes, bytes]:
