@@ -63,7 +63,9 @@ def main() -> int:
         print(" ".join(f"{v:.6f}" for v in measure(args.one, args.trials)))
         return 0
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    versions = [("this", here)] + ([("against", os.path.abspath(args.against))] if args.against else [])
+    versions = [("this", here)]
+    if args.against:
+        versions.append(("against", os.path.abspath(args.against)))
     results: dict[tuple[str, str], list[float]] = {}
     for _ in range(args.runs):
         for mode in ("read", "poll"):

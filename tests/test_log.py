@@ -280,3 +280,27 @@ def test_a_writer_killed_before_the_program_ends(ta: tmuxagent.Server, tmp_path:
     assert "IMPORTANT" not in text
     assert "[tmuxagent: output may be missing here: the log's writer had stopped]" in text
     assert session.wait_exit() == 3
+
+
+def test_a_wait_on_endless_output_stays_small(ta: tmuxagent.Server, cli: CLI) -> None:
+    ta.start("yes", ["yes"])
+    command = [sys.executable, "-m", "tmuxagent", "-S", str(cli.socket), "wait", "yes",
+               "--text", "NEVER", "--timeout", "4"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 1  # timed out, as asked
+    assert ta.session("yes").files.log_size() > 5_000_000  # it had plenty to hold
+    assert usage.ru_maxrss < 120 * 1024, f"{usage.ru_maxrss // 1024} MiB"
+
+
+def test_run_output_is_cut_like_read(ta: tmuxagent.Server, shell: tmuxagent.Session) -> None:
+    result = shell.run("seq 1 200000", timeout=120)
+    lines = result.output.split("\n")
+    assert lines[:3] == ["1", "2", "3"] and lines[-1] == "200000"
+    assert len(lines) < 100_000
+    note = next(line for line in lines if line.startswith("[... tmuxagent: "))
+    assert "lines of output left out here; the full log is" in note
+    kept = [int(line) for line in lines if line.isdigit()]
+    assert kept == sorted(kept) and len(set(kept)) == len(kept)  # nothing twice
+    assert result.exit_code == 0

@@ -31,7 +31,7 @@ from .errors import UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import IO, Self
+    from typing import IO, Any, Self
 
     from ._files import Mark, SessionFiles
 
@@ -170,6 +170,36 @@ class _Segment(Struct):
         self.text = text
 
 
+#: The most bytes of log taken in at once (so that memory stays bounded).
+POLL_BYTES = 1 << 20
+#: A wait forgets the lines it has searched once it holds twice this many.
+KEEP_LINES = 10_000
+
+
+class History(list[str]):
+    """The lines that scrolled off a watch's terminal: a list that can forget
+    its oldest lines and still numbers the others as before, so that a wait
+    on endless output keeps only what later searches look at."""
+
+    forgotten = 0  # lines dropped from the front
+
+    def forget(self, upto: int) -> None:
+        """Drop the lines numbered below ``upto``."""
+        count = upto - self.forgotten
+        if count > 0:
+            del self[:count]
+            self.forgotten = upto
+
+    def __len__(self) -> int:
+        return self.forgotten + super().__len__()
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):  # only [start:] is asked for
+            start = max(0, (index.start or 0) - self.forgotten)
+            return super().__getitem__(slice(start, None))
+        return super().__getitem__(index - self.forgotten if index >= 0 else index)
+
+
 class OutputWatch:
     """Follows the log from a mark; renders and filters what arrives.
 
@@ -197,6 +227,7 @@ class OutputWatch:
             cols, rows, x=mark.x, y=mark.y, continues_line=not fresh, fresh=fresh,
             on_osc=self.on_osc,
         )  # fmt: skip
+        self.term.history = self.history = History()
         self.echo = EchoFilter(mark.text, mark.x)
         self._searched = 0  # history lines already searched without a match
         #: The program has ended and all its output is in: nothing more will come.
@@ -237,7 +268,7 @@ class OutputWatch:
 
     def poll(self) -> bool:
         """Take in whatever the program wrote since the last poll."""
-        data = self.files.read_on(self._file)
+        data = self.files.read_on(self._file, POLL_BYTES)
         if not data:
             return False
         self.offset = self._file.tell() - len(data)  # past a dropped part, if any
@@ -305,6 +336,8 @@ class OutputWatch:
         if match is None:
             self._searched = len(self.term.history)
             self._candidate = None
+            if len(self.history) - self.history.forgotten > 2 * KEEP_LINES:  # memory stays bounded
+                self.history.forget(max(0, self._searched - _OVERLAP))
             return None
         starts, pos = [], 0
         for seg in segments:

@@ -77,6 +77,11 @@ def _cwd(raw: bytes, token: str | None) -> str:
     return raw.decode("utf-8", "replace")
 
 
+#: ``run`` keeps at most this many lines of a command's output from its
+#: start and as many from its end (the middle is left out, with a note).
+RUN_LINES = 20_000
+
+
 class ShellWatch(OutputWatch):
     """Follows the agent shell's output; :attr:`results` fills as prompts come.
 
@@ -91,15 +96,41 @@ class ShellWatch(OutputWatch):
         self.results: list[RunResult] = []
         #: Where each prompt came, as (line, column) of the output's lines.
         self.ends: list[tuple[int, int]] = []
+        self._head: list[str] | None = None
+        self._head_end = 0  # the number of the line after the head
+        self._start = mark.offset
         super().__init__(files, mark, cols, rows)
+
+    def poll(self) -> bool:
+        """As OutputWatch's; a command's long output keeps only its head and
+        tail (the middle is left out, as ``read`` does): memory stays bounded."""
+        took = super().poll()
+        history = self.history
+        if took and len(history) - history.forgotten > 4 * RUN_LINES:
+            if self.echo.skip is None:
+                self.lines()  # finds where the echo ends
+            skip = self.echo.skip or 0
+            if self._head is None:
+                self._head = self.lines()[:RUN_LINES]
+                self._head_end = skip + RUN_LINES
+            history.forget(max(self._head_end, len(history) - RUN_LINES))
+        return took
 
     def on_osc(self, body: bytes) -> None:
         m = self._body.match(body)
         if m is None:
             return
-        lines = self.lines()
+        history = self.history
+        lines = self.lines(history.forgotten) if self._head is not None else self.lines()
         if lines and lines[-1] == "":
             lines.pop()
+        if self._head is not None:  # long output: its head, a note, its tail
+            left_out = history.forgotten - self._head_end
+            note = (
+                f"[... tmuxagent: {left_out} lines of output left out here; the full log is "
+                f"{self.files.log} (from byte {self._start}) ...]"
+            )
+            lines = [*self._head, note, *lines]
         cwd = _cwd(m.group(2), self.token)
         self.results.append(RunResult("\n".join(lines), int(m.group(1)), cwd))
         screen = self.term.lines()
