@@ -219,6 +219,8 @@ class SessionFiles:
         self.mark_path = os.path.join(root, "input")
         self.cursor_path = os.path.join(root, "read")
         self.launch_path = os.path.join(root, "launch.json")
+        #: Where the launcher notes its program's pid (``_launch.PID_FILE``).
+        self.pid_path = os.path.join(root, "program.pid")
         self.state_path = os.path.join(root, "log.state")
         self.timing_path = os.path.join(root, "timing")
 
@@ -295,6 +297,12 @@ class SessionFiles:
         f = open(self.log, "rb")  # noqa: SIM115 - returned to the caller
         f.seek(offset)
         return f
+
+    def program_pid(self) -> int | None:
+        """The program's pid as its launcher noted it: 0 once it was reaped,
+        None before it was noted (or in a session of an older tmuxagent)."""
+        raw = _read(self.pid_path)
+        return int(raw) if raw and raw.strip().isdigit() else None  # empty: being written
 
     def read_on(self, log: IO[bytes], size: int = -1) -> bytes:
         """Read on from ``log`` (an :meth:`open_log`), past any part the log

@@ -345,10 +345,15 @@ class LocalHost(Host):
         return input_wait(pid)
 
     def program_pid(self, state_dir: str, pane_pid: int, alive: bool) -> int:
+        files = self.files(state_dir)
+        if files is None:
+            return pane_pid
+        pid = files.program_pid()
+        if pid is not None:  # the usual case: no more than a small file read
+            return pid or pane_pid
         from . import _procs
 
-        files = self.files(state_dir)
-        return _procs.program_pid(files.root, pane_pid, alive) if files else pane_pid
+        return _procs.wait_program_pid(files.program_pid, pane_pid, alive)
 
     def signal(self, pid: int, signum: int) -> None:
         from . import _procs

@@ -11,6 +11,10 @@ import os
 
 from ._poll import PROCESS_INTERVAL, poll_until
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 _GONE = (b"Z", b"X")  # process states: zombie, dead
 
 
@@ -130,34 +134,26 @@ def with_env(name: str, value: str) -> list[int]:
 LAUNCH_TIMEOUT = 5.0
 
 
-def program_pid(root: str, pane_pid: int, alive: bool) -> int:
-    """The pid of the program of the session whose directory is ``root``.
+def wait_program_pid(noted: Callable[[], int | None], pane_pid: int, alive: bool) -> int:
+    """The pid of a session's program, once its launcher has noted it.
 
     The pane's process (``pane_pid``) is the launcher (``_launch.py``), which
-    notes its program's pid in the session's directory as it starts it; a
-    live pane whose launcher has not done so yet is waited for. Sessions of
-    an older tmuxagent, whose launcher became the program, have no such
-    file: their program is the pane's process.
+    notes its program's pid (``noted()``: None while it has not) as it starts
+    it, and 0 once the program is reaped; a live pane whose launcher has not
+    noted it yet is waited for. Sessions of an older tmuxagent, whose
+    launcher became the program, have no note: their program is the pane's
+    process.
     """
-    from ._launch import PID_FILE
 
-    path = os.path.join(root, PID_FILE)
-
-    def noted() -> int | None:
-        try:
-            with open(path, "rb") as f:
-                text = f.read()
-        except OSError:
-            return None
-        return int(text) if text.strip().isdigit() else None  # empty: being written
+    def look() -> int | None:
+        pid = noted()
+        if pid is not None:
+            return pid
+        return None if _is_launcher(pane_pid) else 0
 
     pid = noted()
-    if pid is None and alive and _is_launcher(pane_pid):
-        pid = poll_until(
-            lambda: noted() or (None if _is_launcher(pane_pid) else pane_pid),
-            LAUNCH_TIMEOUT,
-            interval=0.002,
-        )
+    if pid is None and alive:
+        pid = poll_until(look, LAUNCH_TIMEOUT, interval=0.002)
     return pid or pane_pid
 
 
