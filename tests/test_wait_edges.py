@@ -4,8 +4,10 @@ and a wait returns by its timeout whatever the pattern."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +233,48 @@ def test_a_pattern_python_cannot_compile_is_bad_usage(
     assert proc.stderr.count("\n") == 1 and "regex" in proc.stderr
     with pytest.raises(tmuxagent.UsageError):
         ta.session("p").wait_text(pattern, timeout=1)
+
+
+def test_a_line_written_between_timer_sleeps_is_not_taken_half(ta: tmuxagent.Server) -> None:
+    """A program asleep in select() on a timer is not waiting for input: its
+    unfinished line is not final (it was taken at once, half written)."""
+    code = (
+        "import select, sys\n"
+        "sys.stdin.readline()\n"
+        "for part in ['24', '32', '90', '20', '08', '17', '66', '40', '000']:\n"
+        "    sys.stdout.write(part); sys.stdout.flush()\n"
+        "    select.select([], [], [], 0.03)\n"
+        "print(); select.select([], [], [], 30)\n"
+    )
+    session = ta.start("timer", [sys.executable, "-c", code])
+    session.send("go", enter=True)
+    assert session.wait_text(r"^\d+$").group() == "2432902008176640000"
+
+
+def test_the_search_helper_dies_with_its_caller(tmp_path: Path, ta: tmuxagent.Server) -> None:
+    """A wait from another thread searches in a helper process: it must not
+    outlive a caller that exits mid-search."""
+    session = ta.start("aaa", ["sh", "-c", "printf '%s!'; sleep 60" % ("a" * 34)])
+    session.wait_text("!")
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import sys, threading, time, tmuxagent\n"
+        "s = tmuxagent.Server(sys.argv[1]).session('aaa')\n"
+        "wait = lambda: s.wait_text(r'^(a+)+$', timeout=60)\n"
+        "threading.Thread(target=wait, daemon=True).start()\n"
+        "time.sleep(1)\n"  # the helper is searching by then
+    )
+    subprocess.run([sys.executable, str(script), str(ta.socket_path)], check=True, timeout=30)
+
+    def helpers() -> list[str]:
+        found = []
+        for pid in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"import os, re, signal, sys" in f.read():
+                        found.append(pid)
+            except OSError:
+                continue
+        return found
+
+    wait_until(lambda: not helpers(), timeout=5, what="the helper to end")

@@ -169,14 +169,15 @@ def press_enter(
     hold: the program had still not read the text after ENTER_READ_LIMIT
     seconds, so Enter went in behind it; the program then read the text
     and the Enter together; after the echo it showed nothing at all for
-    ENTER_REACTION seconds; the text still sits at the cursor; and the
-    program is back waiting for input (not running, nor asleep on anything
-    else). A program that had read the text before Enter got a lone Enter:
-    if it shows nothing for a while it is busy with it, and gets no second
-    one. An Enter that the program has not read yet is never repeated (it
-    will read it), nor one typed into a program that reads lines (the
-    kernel ends the line), nor one into a terminal that cannot be watched
-    (another host): there a dropped Enter is the caller's to see and press.
+    ENTER_REACTION seconds but the text, on the row above an empty cursor
+    row (the Enter became a line break in its input); and the program is
+    back waiting for input (not running, nor asleep on anything else). A
+    program that had read the text before Enter got a lone Enter: if it
+    shows nothing for a while it is busy with it, and gets no second one.
+    An Enter that the program has not read yet is never repeated (it will
+    read it), nor one typed into a program that reads lines (the kernel ends
+    the line), nor one into a terminal that cannot be watched (another
+    host): there a dropped Enter is the caller's to see and press.
     """
     read_limit = Deadline(ENTER_READ_LIMIT + len(text) / 50_000)
     if text:
@@ -206,12 +207,12 @@ def _dropped(host: Host, files: SessionFiles, pane: Pane, size: int, text: str) 
     files.wait_quiet(ENTER_SETTLE, Deadline(0.25 + len(text) / 50_000), after=size)  # the echo
     if files.wait_growth(files.log_size(), ENTER_REACTION):
         return False  # a reaction
-    return _text_at_cursor(host, pane, text) and host.input_wait(pane.pid) is not None
+    return _enter_became_newline(host, pane, text) and host.input_wait(pane.pid) is not None
 
 
-def _text_at_cursor(host: Host, pane: Pane, text: str) -> bool:
-    """Whether the end of ``text`` is what the screen shows before the cursor
-    (or, with nothing before the cursor, at the end of the row above)."""
+def _enter_became_newline(host: Host, pane: Pane, text: str) -> bool:
+    """Whether the end of ``text`` ends the row above the cursor, which is at
+    the start of an empty row."""
     lines = [line.strip() for line in text.replace("\r", "\n").split("\n") if line.strip()]
     if not lines:
         return False
@@ -225,7 +226,8 @@ def _text_at_cursor(host: Host, pane: Pane, text: str) -> bool:
     rows = screen.split("\n")
     if not 0 <= y < len(rows):
         return False
-    here = rows[y][:x].rstrip()
-    if here:
-        return here.endswith(tail)
-    return y > 0 and rows[y - 1].rstrip().endswith(tail)
+    # The text on the row above, the cursor at the start of an empty row:
+    # the Enter was taken for a line break inside the input (a TUI that saw
+    # it arrive with the text, as a paste). A program that shows the text
+    # and just waits (for the network, a timer) has submitted it.
+    return x == 0 and not rows[y].strip() and y > 0 and rows[y - 1].rstrip().endswith(tail)

@@ -171,7 +171,7 @@ class _Segment(Struct):
 
 
 #: The most bytes of log taken in at once (so that memory stays bounded).
-POLL_BYTES = 1 << 20
+POLL_BYTES = 1 << 17
 #: A wait forgets the lines it has searched once it holds twice this many.
 KEEP_LINES = 10_000
 
@@ -241,13 +241,28 @@ class OutputWatch:
         self._seen: tuple[int, int, int, dict[int, str]] | None = None
         if resume is not None and resume[0] >= mark.offset:
             try:
-                self._take(self._file.read(resume[0] - mark.offset))
+                self._replay(resume[0] - mark.offset, resume[1])
             except BaseException:
                 self.close()
                 raise
             history = len(self.term.history)
             screen = {history + i: line for i, line in enumerate(self.term.lines())}
             self._seen = (history, resume[1], resume[2], screen)
+
+    def _replay(self, size: int, line: int) -> None:
+        """Take in ``size`` bytes the previous wait saw (its match ended on
+        ``line``), a part at a time, keeping only the lines searched again."""
+        history = self.history
+        while size > 0:
+            data = self._file.read(min(size, POLL_BYTES))
+            if not data:
+                return
+            size -= len(data)
+            self._take(data)
+            if len(history) - history.forgotten > 2 * KEEP_LINES:
+                if self.echo.skip is None:
+                    self.lines()  # finds where the echo ends
+                history.forget(max(0, min(len(history), line) - _OVERLAP))
 
     def close(self) -> None:
         self._file.close()

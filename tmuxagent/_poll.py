@@ -191,25 +191,37 @@ class SearchProcess:
     position found: that costs what the helper spent at that position only.
     """
 
+    # Each search arms a timer of the helper's own: SIGALRM ends it at the
+    # deadline even if its caller is gone (a helper never outlives a search).
     _CODE = (
-        "import re, sys\n"
+        "import os, re, signal, sys\n"
+        "try:  # killed with its caller (PR_SET_PDEATHSIG, SIGKILL)\n"
+        "    import _ctypes\n"
+        "    _ctypes.call_function(_ctypes.dlsym(_ctypes.dlopen(None), 'prctl'), (1, 9, 0, 0, 0))\n"
+        "except Exception:\n"
+        "    pass\n"
+        "if os.getppid() != int(sys.argv[1]):\n"
+        "    sys.exit()\n"
         "i, o = sys.stdin.buffer, sys.stdout.buffer\n"
         "def get():\n"
         "    size = i.readline()\n"
         "    return i.read(int(size)).decode('utf-8', 'surrogatepass') if size else None\n"
         "p = re.compile(get(), int(i.readline()))\n"
-        "while (text := get()) is not None:\n"
+        "while (limit := i.readline()) and (text := get()) is not None:\n"
+        "    signal.setitimer(signal.ITIMER_REAL, float(limit))\n"
         "    m = p.search(text)\n"
+        "    signal.setitimer(signal.ITIMER_REAL, 0)\n"
         "    o.write(b'%d\\n' % (m.start() if m else -1)); o.flush()\n"
     )
 
     def __init__(self, regex: re.Pattern[str]) -> None:
+        import os
         import subprocess
         import sys
 
         self._regex = regex
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", self._CODE],
+            [sys.executable, "-I", "-S", "-c", self._CODE, str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         pattern = regex.pattern.encode("utf-8", "surrogatepass")
@@ -225,10 +237,10 @@ class SearchProcess:
 
         started = time.monotonic()
         data = text.encode("utf-8", "surrogatepass")
-        self._send(b"%d\n%s" % (len(data), data))
+        wait = max(0.0, deadline.end - started) + 0.05
+        self._send(b"%.3f\n%d\n%s" % (wait + 0.05, len(data), data))
         out = self._proc.stdout
         assert out is not None
-        wait = max(0.0, deadline.end - started) + 0.05
         if not select.select([out], [], [], wait)[0]:
             self.close()
             raise Overrun(time.monotonic() - started)

@@ -78,8 +78,11 @@ def _cwd(raw: bytes, token: str | None) -> str:
 
 
 #: ``run`` keeps at most this many lines of a command's output from its
-#: start and as many from its end (the middle is left out, with a note).
+#: start and as many from its end while it runs, and returns at most
+#: RUN_CHARS characters of it (the middle is left out, with a note, as
+#: ``read`` does).
 RUN_LINES = 20_000
+RUN_CHARS = 500_000
 
 
 class ShellWatch(OutputWatch):
@@ -124,15 +127,18 @@ class ShellWatch(OutputWatch):
         lines = self.lines(history.forgotten) if self._head is not None else self.lines()
         if lines and lines[-1] == "":
             lines.pop()
-        if self._head is not None:  # long output: its head, a note, its tail
-            left_out = history.forgotten - self._head_end
-            note = (
-                f"[... tmuxagent: {left_out} lines of output left out here; the full log is "
-                f"{self.files.log} (from byte {self._start}) ...]"
+        output = "\n".join(lines)
+        if self._head is not None or len(output) > RUN_CHARS:  # its head, a note, its tail
+            head = "\n".join(self._head) if self._head is not None else output
+            head, tail = head[: RUN_CHARS // 2], output[-(RUN_CHARS // 2) :]
+            head = head[: head.rfind("\n") + 1] if "\n" in head else head
+            tail = tail[tail.find("\n") + 1 :] if "\n" in tail else tail
+            output = (
+                f"{head}[... tmuxagent: output left out here; the full log is "
+                f"{self.files.log} (from byte {self._start}) ...]\n{tail}"
             )
-            lines = [*self._head, note, *lines]
         cwd = _cwd(m.group(2), self.token)
-        self.results.append(RunResult("\n".join(lines), int(m.group(1)), cwd))
+        self.results.append(RunResult(output, int(m.group(1)), cwd))
         screen = self.term.lines()
         at = len(self.term.history) + len(screen) - 1
         self.ends.append((at, len(screen[-1])) if screen else (at + 1, 0))

@@ -79,11 +79,11 @@ _READING = ("wait_woken", "n_tty_read")
 
 def input_wait(pid: int) -> str | None:
     """How the foreground process of the terminal that process ``pid`` is on
-    waits, if it sleeps waiting for input: ``"poll"`` (poll, select, epoll:
-    readline, most REPLs), ``"read"`` (a read of the terminal, or a write
-    blocked on it, which looks the same). None otherwise: it runs, or sleeps
-    on something else (a timer, a lock, a disk), or this cannot be told (no
-    /proc).
+    waits, if it sleeps waiting for input: ``"poll"`` (poll, select, epoll,
+    with its terminal in raw mode: readline, most REPLs, TUIs), ``"read"`` (a
+    read of the terminal, or a write blocked on it, which looks the same).
+    None otherwise: it runs, or sleeps on something else (a timer, a socket,
+    a lock, a disk), or this cannot be told (no /proc).
     """
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -97,6 +97,19 @@ def input_wait(pid: int) -> str | None:
             wchan = f.read().decode("ascii", "replace")
     except (OSError, ValueError, IndexError):
         return None
-    if wchan.startswith(_POLLING):
-        return "poll"
-    return "read" if wchan.startswith(_READING) else None
+    if wchan.startswith(_READING):
+        return "read"
+    if not wchan.startswith(_POLLING):
+        return None
+    # Any event loop sleeps in poll (on a timer, a socket): only one that has
+    # put its terminal in raw mode (readline, REPLs, TUIs) waits for keys.
+    try:
+        terminal = TerminalInput.open(os.readlink(f"/proc/{group if group > 0 else pid}/fd/0"))
+    except OSError:
+        return None
+    if terminal is None:
+        return None
+    try:
+        return "poll" if terminal.raw() else None
+    finally:
+        terminal.close()
