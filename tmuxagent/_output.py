@@ -172,6 +172,8 @@ class _Segment(Struct):
 
 #: The most bytes of log taken in at once (so that memory stays bounded).
 POLL_BYTES = 1 << 17
+#: Of a line that never ends, a wait keeps the last rows (once it has twice this many).
+PARTIAL_ROWS = 5_000
 #: A wait forgets the lines it has searched once it holds twice this many.
 KEEP_LINES = 10_000
 
@@ -288,6 +290,9 @@ class OutputWatch:
             return False
         self.offset = self._file.tell() - len(data)  # past a dropped part, if any
         self._take(data)
+        partial = self.term._partial  # the wrapped rows of a line with no end yet
+        if len(partial) > 2 * PARTIAL_ROWS:  # an endless line: its start goes
+            del partial[:-PARTIAL_ROWS]
         return True
 
     @property
