@@ -127,6 +127,11 @@ class Host:
         read yet (None: it cannot be watched from here)."""
         raise NotImplementedError
 
+    def echoes(self, pid: int) -> bool:
+        """Whether the terminal of the pane's program ``pid`` shows typed text
+        (False only in line mode with echo off; True when unknown)."""
+        raise NotImplementedError
+
     def input_wait(self, pid: int) -> str | None:
         """How the terminal's foreground program (of the pane's program
         ``pid``) waits for input: "poll", "read", or None (it does not, or
@@ -338,6 +343,11 @@ class LocalHost(Host):
         from ._tty import TerminalInput
 
         return TerminalInput.open(path)
+
+    def echoes(self, pid: int) -> bool:
+        from ._tty import echoes
+
+        return echoes(pid)
 
     def input_wait(self, pid: int) -> str | None:
         from ._tty import input_wait

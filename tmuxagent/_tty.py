@@ -65,6 +65,16 @@ class TerminalInput:
         except termios.error:
             return False
 
+    def echoes(self) -> bool:
+        """Whether typed text shows: False only in line mode with echo off."""
+        import termios
+
+        try:
+            flags = termios.tcgetattr(self.fd)[3]
+        except termios.error:
+            return True
+        return not (flags & termios.ICANON and not flags & termios.ECHO)
+
     def wait_read(self, deadline: Deadline | float) -> bool:
         """Wait until the program has read all its input; False at the deadline."""
         return poll_until(lambda: self.unread() == 0, deadline, interval=LOG_INTERVAL) is True
@@ -111,5 +121,20 @@ def input_wait(pid: int) -> str | None:
         return None
     try:
         return "poll" if terminal.raw() else None
+    finally:
+        terminal.close()
+
+
+def echoes(pid: int) -> bool:
+    """Whether the terminal of process ``pid`` shows typed text (see
+    :meth:`TerminalInput.echoes`; True when that cannot be told)."""
+    try:
+        terminal = TerminalInput.open(os.readlink(f"/proc/{pid}/fd/0"))
+    except OSError:
+        return True
+    if terminal is None:
+        return True
+    try:
+        return terminal.echoes()
     finally:
         terminal.close()

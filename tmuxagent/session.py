@@ -126,7 +126,10 @@ class Session:
             # A CRLF pair is one line break (tmux would press Enter for each half).
             text = _input.neutralise_paste(text.replace("\r\n", "\n"))
         pane, files = live or self._at.live()
-        mark = files.note_input(text + ("\n" if enter else ""), pane.x, pane.y)
+        # A terminal in line mode with echo off (a password, 'stty -echo')
+        # shows nothing of what is typed: no line of the output is its echo.
+        shown = text + ("\n" if enter else "") if self._host.echoes(pane.pid) else ""
+        mark = files.note_input(shown, pane.x, pane.y)
         # readline takes a bracketed paste whatever the pane's mode says (output
         # can turn that off): the agent shell always gets its brackets.
         always = bracketed and bool(self._at.meta(files).get("shell"))
