@@ -283,7 +283,7 @@ def test_the_search_helper_dies_with_its_caller(tmp_path: Path, ta: tmuxagent.Se
 def test_a_line_typed_with_echo_off_is_the_programs_own(shell: tmuxagent.Session) -> None:
     """With echo off in line mode nothing typed shows: a line equal to the
     typed text is the program's (it was dropped as the echo)."""
-    shell.send("stty -echo; read x; echo \"$x\"; stty echo", enter=True)
+    shell.send('stty -echo; read x; echo "$x"; stty echo', enter=True)
     shell.wait_idle(0.3)
     shell.send("mytext", enter=True)
     assert shell.wait_text("^mytext$", timeout=10).group() == "mytext"
