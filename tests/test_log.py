@@ -306,4 +306,3 @@ def test_run_output_is_cut_like_read(ta: tmuxagent.Server, shell: tmuxagent.Sess
     kept = [int(line) for line in lines if line.isdigit()]
     assert kept == sorted(kept) and len(set(kept)) == len(kept)  # nothing twice
     assert result.exit_code == 0
-
