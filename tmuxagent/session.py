@@ -128,7 +128,11 @@ class Session:
         pane, files = live or self._at.live()
         # A terminal in line mode with echo off (a password, 'stty -echo')
         # shows nothing of what is typed: no line of the output is its echo.
-        shown = text + ("\n" if enter else "") if self._host.echoes(pane.pid) else ""
+        # (Only a line ended by Enter reaches the program; and the next input
+        # replaces this mark.)
+        shown = text
+        if enter:
+            shown = text + "\n" if self._host.echoes(pane.pid) else ""
         mark = files.note_input(shown, pane.x, pane.y)
         # readline takes a bracketed paste whatever the pane's mode says (output
         # can turn that off): the agent shell always gets its brackets.
