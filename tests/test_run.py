@@ -125,8 +125,17 @@ def test_ctrl_c_while_run_types_leaves_the_shell_usable(shell: tmuxagent.Session
              f"echo done{attempt}"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         )  # fmt: skip
-        # As a terminal's Ctrl-C: to the whole group, the moment the text shows.
-        wait_until(lambda size=size: log.stat().st_size > size, what="the command typed")
+        # As a terminal's Ctrl-C: to the whole group, the moment the text shows
+        # (the text itself: other output may come first, before Python even
+        # handles SIGINT).
+        typed = f"echo done{attempt}".encode()
+
+        def shows(size: int = size, typed: bytes = typed) -> bool:
+            with open(log, "rb") as f:
+                f.seek(size)
+                return typed in f.read()
+
+        wait_until(shows, what="the command typed")
         os.killpg(proc.pid, signal.SIGINT)
         proc.communicate(timeout=60)
         assert proc.returncode in (0, 130)
