@@ -287,3 +287,19 @@ def test_a_line_typed_with_echo_off_is_the_programs_own(shell: tmuxagent.Session
     shell.wait_idle(0.3)
     shell.send("mytext", enter=True)
     assert shell.wait_text("^mytext$", timeout=10).group() == "mytext"
+
+
+def test_a_watch_keeps_only_the_last_rows_of_an_endless_line(tmp_path: Path) -> None:
+    """A line that never ends: the watch keeps its last rows only (memory
+    bounded). On a log of the program's bytes, as a wait reads it."""
+    from tmuxagent._files import Mark, SessionFiles
+    from tmuxagent._output import PARTIAL_ROWS, OutputWatch
+
+    root = tmp_path / "session"
+    root.mkdir(mode=0o700)
+    (root / "output.log").write_bytes(b"x" * (120 * PARTIAL_ROWS * 5))  # 5x the rows kept
+    with OutputWatch(SessionFiles(str(root)), Mark(0), 120, 40) as watch:
+        while watch.poll():
+            pass
+        assert len(watch.term._partial) <= 2 * PARTIAL_ROWS
+        assert watch.lines()[-1].endswith("x" * 1000)  # the line's end is all there
