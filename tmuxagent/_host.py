@@ -17,8 +17,7 @@ import sys
 
 from ._files import SessionFiles, secure_dir
 from ._poll import DRAIN_TIMEOUT, TMUX_TIMEOUT, Deadline, poll_until
-from ._socket import Socket
-from ._tmux import Runner, format_escape
+from ._tmux import Runner, Socket, format_escape
 from .errors import CommandFailed, ServerNotRunning, TmuxError, UsageError
 
 TYPE_CHECKING = False
