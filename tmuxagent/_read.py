@@ -44,7 +44,7 @@ def dropped_note(count: int, limit: int, *, mid_line: bool = False) -> str:
     )
 
 
-def _line_start(data: bytes) -> int:
+def line_start(data: bytes) -> int:
     """Where the first whole line of ``data`` begins (what comes before was
     cut by a dropped part: it would read as something else)."""
     newline = data.find(b"\n", 0, _MOST_PIECE)
@@ -110,7 +110,7 @@ class ReadStream:
         note = ""
         if cursor.offset < state.start:
             cut = state.start - cursor.offset
-            cut += _line_start(data[cut:])
+            cut += line_start(data[cut:])
             note = dropped_note(cut, state.limit, mid_line=cursor.mid_line)
             data = data[cut:]
             cursor = ReadCursor(cursor.offset + cut)
@@ -214,7 +214,7 @@ def transcript(files: SessionFiles, pane: Pane, max_chars: int) -> str:
     state, end = files.log_state(), files.log_size()
     start, note = 0, ""
     if state.start:
-        start = state.start + _line_start(files.read_log(state.start, state.start + _MOST_PIECE))
+        start = state.start + line_start(files.read_log(state.start, state.start + _MOST_PIECE))
         note = dropped_note(start, state.limit)
     rendered = render_range(files, ReadCursor(start), end, cols=pane.cols, rows=pane.rows,
                             max_chars=max_chars)  # fmt: skip

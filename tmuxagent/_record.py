@@ -104,8 +104,9 @@ def write_cast(files: SessionFiles, title: str, out: TextIO, cols: int, rows: in
     held = b""  # what may be the start of the launcher's end sentinel
     with open(files.log, "rb") as log, open(files.timing_path, "rb") as timing:
         if position == start and start:  # the log dropped what came before: whole lines on
-            newline = files.read_log(start, start + (1 << 20)).find(b"\n")
-            position += newline + 1 if newline != -1 else 0
+            from ._read import line_start
+
+            position += line_start(files.read_log(start, start + (1 << 20)))
         log.seek(position)
         try:  # past the timing lines dropped with the log's oldest part (a hole)
             timing.seek(os.lseek(timing.fileno(), 0, os.SEEK_DATA))

@@ -10,6 +10,10 @@ import os
 
 from ._poll import LOG_INTERVAL, Deadline, poll_until
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 class TerminalInput:
     """What waits in a pane's terminal for its program to read it.
@@ -113,28 +117,25 @@ def input_wait(pid: int) -> str | None:
         return None
     # Any event loop sleeps in poll (on a timer, a socket): only one that has
     # put its terminal in raw mode (readline, REPLs, TUIs) waits for keys.
-    try:
-        terminal = TerminalInput.open(os.readlink(f"/proc/{group if group > 0 else pid}/fd/0"))
-    except OSError:
-        return None
-    if terminal is None:
-        return None
-    try:
-        return "poll" if terminal.raw() else None
-    finally:
-        terminal.close()
+    return "poll" if _ask(group if group > 0 else pid, TerminalInput.raw, False) else None
 
 
 def echoes(pid: int) -> bool:
     """Whether the terminal of process ``pid`` shows typed text (see
     :meth:`TerminalInput.echoes`; True when that cannot be told)."""
+    return _ask(pid, TerminalInput.echoes, True)
+
+
+def _ask(pid: int, question: Callable[[TerminalInput], bool], unknown: bool) -> bool:
+    """``question`` of the terminal that is process ``pid``'s stdin
+    (``unknown`` when it has none, or it cannot be opened)."""
     try:
         terminal = TerminalInput.open(os.readlink(f"/proc/{pid}/fd/0"))
     except OSError:
-        return True
+        return unknown
     if terminal is None:
-        return True
+        return unknown
     try:
-        return terminal.echoes()
+        return question(terminal)
     finally:
         terminal.close()

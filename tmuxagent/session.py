@@ -106,18 +106,12 @@ class Session:
         (as :meth:`send` presses it, and says so)."""
         return self._type_input(text, bracketed=True, enter=enter, retry=retry_enter)[1]
 
-    def _type(
-        self, text: str, *, bracketed: bool, enter: bool, retry: bool = True,
-        live: tuple[Pane, SessionFiles] | None = None,
-    ) -> Mark:  # fmt: skip
-        """Note the input (waits start after it), type it, press Enter if asked."""
-        return self._type_input(text, bracketed=bracketed, enter=enter, retry=retry, live=live)[0]
-
     def _type_input(
         self, text: str, *, bracketed: bool, enter: bool, retry: bool = True,
         live: tuple[Pane, SessionFiles] | None = None,
     ) -> tuple[Mark, Sent]:  # fmt: skip
-        """:meth:`_type`, and what was done with Enter."""
+        """Note the input (waits start after it), type it, press Enter if
+        asked; the mark noted, and what was done with Enter."""
         from . import _input
 
         if not isinstance(text, str):
@@ -365,7 +359,9 @@ class Session:
         # A Ctrl-C meanwhile waits for the Enter: else the shell would be left
         # with the command typed and not run, and every later run refused.
         with held_interrupt():
-            mark = self._type(command.strip("\n"), bracketed=True, enter=True, live=(pane, files))
+            mark, _ = self._type_input(
+                command.strip("\n"), bracketed=True, enter=True, live=(pane, files)
+            )
         return self._await_prompt(pane, files, mark, timeout, f"{command!r} to finish", token)
 
     def wait_prompt(self, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
