@@ -1,4 +1,4 @@
-"""The CLI's parser, in-process: the verb table of cli.py read by _args.parse."""
+"""The CLI's parser, in-process: the verb table of cli.py read by _cli_io.parse."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 
 from tmuxagent import __version__
-from tmuxagent._args import Args, Exit, Opt, Verb, parse
+from tmuxagent._cli_io import Args, Exit, Opt, Verb, parse
 from tmuxagent.cli import VERBS, _main_help
 
 

@@ -88,8 +88,8 @@ def test_list_and_start_show_names_escaped(evil_dir: Path, cli: CLI) -> None:
 
 def test_c1_escapes_in_values_are_visible() -> None:
     """The helper itself: every C0, DEL and C1 character, and nothing else."""
-    from tmuxagent._stdout import dump_json as _dump_json
-    from tmuxagent._stdout import visible as _visible
+    from tmuxagent._cli_io import dump_json as _dump_json
+    from tmuxagent._cli_io import visible as _visible
 
     every = "".join(map(chr, range(0xA0)))
     named = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}

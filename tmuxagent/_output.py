@@ -15,16 +15,9 @@ import re
 import time
 from bisect import bisect_right
 
-from ._poll import (
-    SETTLE,
-    SETTLE_READING,
-    Deadline,
-    NotMainThread,
-    Overrun,
-    SearchProcess,
-    run_until,
-)
+from ._poll import SETTLE, SETTLE_READING, Deadline
 from ._records import Struct
+from ._search import NotMainThread, Overrun, SearchProcess, run_until
 from ._term import Terminal
 from .errors import UsageError
 

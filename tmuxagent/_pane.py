@@ -76,9 +76,7 @@ def list_panes(host: Host, command: list[str]) -> list[Pane]:
     for start in range(0, len(values) - count + 1, count):
         record = values[start : start + count]
         record[-1] = record[-1].removesuffix("\n")  # tmux ends each pane's line
-        pane = Pane(record)
-        pane.pid = host.program_pid(pane.state_dir, pane.pane_pid, not pane.dead)
-        panes.append(pane)
+        panes.append(Pane(record, host))
     return panes
 
 
@@ -86,12 +84,11 @@ class Pane(Struct):
     """Facts about a session's pane, one value per field of :data:`FIELDS`,
     and ``pid``: the program's (``pane_pid`` is its launcher's, tmux's child)."""
 
-    __slots__ = (*(name for name, _, _ in FIELDS), "pid")
+    __slots__ = (*(name for name, _, _ in FIELDS), "_pid", "_host")
 
     tmux_name: str
     id: str
     pane_pid: int
-    pid: int
     dead: bool
     exit_status: int | None
     signal: int | None
@@ -107,7 +104,7 @@ class Pane(Struct):
     state_dir: str
     server_pid: int
 
-    def __init__(self, values: list[str]) -> None:
+    def __init__(self, values: list[str], host: Host | None = None) -> None:
         for (name, _, kind), text in zip(FIELDS, values, strict=True):
             value: object
             if kind == "str":
@@ -119,11 +116,28 @@ class Pane(Struct):
             else:
                 value = _number(text) or 0
             setattr(self, name, value)
-        self.pid = self.pane_pid  # until list_panes finds the program's
+        self._pid: int | None = None
+        self._host = host
         if not self.dead:  # only a dead pane has an exit status
             self.exit_status = self.signal = None
         self.cols = self.cols or 80
         self.rows = self.rows or 24
+
+    @property
+    def pid(self) -> int:
+        """The program's pid: looked up when first asked (most verbs never
+        ask), from the launcher's file; ``pane_pid`` without a host."""
+        if self._pid is None:
+            host, alive = self._host, not self.dead
+            self._pid = self.pane_pid
+            if host is not None:
+                self._pid = host.program_pid(self.state_dir, self.pane_pid, alive)
+        return self._pid
+
+    def _asdict(self) -> dict[str, Any]:
+        facts = {name: getattr(self, name) for name, _, _ in FIELDS}
+        facts["pid"] = self.pid
+        return facts
 
     @property
     def status_pending(self) -> bool:

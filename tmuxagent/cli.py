@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import sys
 
-from ._args import GLOBAL_OPTIONS, PROG, Args, Exit, Opt, Verb, option_lines, parse
+from ._cli_io import GLOBAL_OPTIONS, PROG, Args, Exit, Opt, Verb, option_lines, parse
+from ._cli_io import print_json as _print_json
+from ._cli_io import print_text as _print
+from ._cli_io import visible as _visible
 from ._poll import DEFAULT_TIMEOUT
-from ._stdout import print_json as _print_json
-from ._stdout import print_text as _print
-from ._stdout import visible as _visible
 from .errors import TmuxAgentError, UsageError, WaitTimeout, signal_name
 
 TYPE_CHECKING = False
@@ -164,7 +164,7 @@ def cmd_capture(args: Args) -> int:
 def cmd_read(args: Args) -> int:
     session = _server(args).session(args.name)
     with session.read_stream(max_chars=args.max_chars) as stream:
-        from ._stdout import check_open, deliver
+        from ._cli_io import check_open, deliver
 
         if args.json:
             check_open()
@@ -472,7 +472,7 @@ def run() -> NoReturn:
     behind, and :func:`main` has flushed its output (what a closed pipe left
     in the buffer is dropped, as it would be anyway).
     """
-    from ._stdout import guard_standard_fds
+    from ._cli_io import guard_standard_fds
 
     guard_standard_fds()
     code = main()
