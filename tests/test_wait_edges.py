@@ -175,6 +175,17 @@ def test_an_unfinished_last_line_matches_once_the_output_stops(ta: tmuxagent.Ser
     assert prompt.wait_text(r"result: \d+$").group() == "result: 42"
 
 
+def test_a_prompt_that_fills_its_row_is_seen_whole(ta: tmuxagent.Server) -> None:
+    """A prompt whose last space is on the row's last cell: the cursor stays
+    on that cell (pending wrap), and the space was cut off with the blanks
+    after the cursor, so '> $' never matched."""
+    code = "printf '%*s> ' 78 ''; read x; printf 'got %s' \"$x\""
+    session = ta.start("full", ["sh", "-c", code], size=(80, 24))
+    assert session.wait_text("> $", timeout=10).group() == "> "
+    session.send("x", enter=True)
+    assert session.wait_text("got x$", timeout=10).group() == "got x"
+
+
 # -- item 9: a wait returns by its timeout --------------------------------------------
 
 AAA = ["sh", "-c", "printf '%s!\\n' aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; exec sleep 60"]

@@ -162,12 +162,13 @@ class Terminal:
         While a full-screen program shows the alternate screen, its rows come
         after the main screen's lines (so earlier lines keep their places).
         """
+        # A full row's cursor stays on its last cell, which was written: keep it.
+        cursor = (self.x + self._pending_wrap, self.y)
         if self._main is None:
-            partial = "".join(self._partial)
-            return grid_lines(self._grid, self._wrapped, (self.x, self.y), partial)
-        grid, wrapped, cursor = self._main
-        main = grid_lines(grid, wrapped, cursor, "".join(self._partial))
-        return [*main, *grid_lines(self._grid, self._wrapped, (self.x, self.y), "")]
+            return grid_lines(self._grid, self._wrapped, cursor, "".join(self._partial))
+        grid, wrapped, saved = self._main
+        main = grid_lines(grid, wrapped, saved, "".join(self._partial))
+        return [*main, *grid_lines(self._grid, self._wrapped, cursor, "")]
 
     def text(self) -> str:
         return "\n".join([*self.history, *self.lines()])
