@@ -4,8 +4,9 @@ line break after it), against an older tmuxagent in the same run.
     python bench/prompt.py [--trials 20] [--runs 3] [--against DIR]
 
 A program prints ``P<time>> `` (its clock in the prompt) and waits for input,
-either in a plain read of its terminal (``input()`` without readline) or in
-``select()`` first, as readline does. The waiter sends a line and waits for
+either in a plain read of its terminal (``input()`` without readline) or as
+readline does: the terminal in non-canonical mode without echo, and
+``select()`` before each read, echoing what it read, until the line ends. The waiter sends a line and waits for
 the next prompt; the latency is from the print to the waiter's return.
 ``--against DIR`` runs the same in a checkout of another version (e.g. a
 ``git worktree`` of an older commit), interleaved run by run. Medians.
@@ -22,14 +23,24 @@ import tempfile
 import time
 
 PROGRAM = r"""
-import os, select, sys, time
+import os, select, sys, termios, time
 poll = sys.argv[1] == "poll"
+if poll:  # as readline sets it
+    mode = termios.tcgetattr(0)
+    mode[3] &= ~(termios.ICANON | termios.ECHO)
+    termios.tcsetattr(0, termios.TCSANOW, mode)
 while True:
     sys.stdout.write("P%.6f> " % time.time()); sys.stdout.flush()
-    if poll:
-        select.select([0], [], [])
-    if not os.read(0, 1024):
-        break
+    line = b""
+    while not line.endswith(b"\n"):
+        if poll:
+            select.select([0], [], [])
+        data = os.read(0, 1024)
+        if not data:
+            sys.exit()
+        line += data
+        if poll:  # readline echoes what it reads itself
+            os.write(1, data)
 """
 
 

@@ -72,7 +72,7 @@ def grid_lines(
 ) -> list[str]:
     rows = len(grid)
     first = 0
-    while first < rows and all(c == UNKNOWN for c in grid[first]):
+    while first < rows and grid[first].count(UNKNOWN) == len(grid[first]):
         first += 1
     last = cursor[1] if cursor is not None else -1
     for row in range(rows - 1, last, -1):

@@ -103,11 +103,14 @@ def input_wait(pid: int) -> str | None:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()
         group = int(stat[stat.rindex(b")") + 2 :].split()[5])  # tpgid
-        with open(f"/proc/{group if group > 0 else pid}/stat", "rb") as f:
-            stat = f.read()
+        if group > 0 and group != pid:
+            with open(f"/proc/{group}/stat", "rb") as f:
+                stat = f.read()
+        else:
+            group = pid
         if stat[stat.rindex(b")") + 2 :][:1] != b"S":
             return None
-        with open(f"/proc/{group if group > 0 else pid}/wchan", "rb") as f:
+        with open(f"/proc/{group}/wchan", "rb") as f:
             wchan = f.read().decode("ascii", "replace")
     except (OSError, ValueError, IndexError):
         return None
@@ -117,7 +120,7 @@ def input_wait(pid: int) -> str | None:
         return None
     # Any event loop sleeps in poll (on a timer, a socket): only one that has
     # put its terminal in raw mode (readline, REPLs, TUIs) waits for keys.
-    return "poll" if _ask(group if group > 0 else pid, TerminalInput.raw, False) else None
+    return "poll" if _ask(group, TerminalInput.raw, False) else None
 
 
 def echoes(pid: int) -> bool:
