@@ -6,8 +6,9 @@ line break after it), against an older tmuxagent in the same run.
 A program prints ``P<time>> `` (its clock in the prompt) and waits for input,
 either in a plain read of its terminal (``input()`` without readline) or as
 readline does: the terminal in non-canonical mode without echo, and
-``select()`` before each read, echoing what it read, until the line ends. The waiter sends a line and waits for
-the next prompt; the latency is from the print to the waiter's return.
+``select()`` before each read, echoing what it read, until the line ends.
+The waiter sends a line and waits for the next prompt; the latency is from
+the print to the waiter's return.
 ``--against DIR`` runs the same in a checkout of another version (e.g. a
 ``git worktree`` of an older commit), interleaved run by run. Medians.
 """
