@@ -1,36 +1,61 @@
 #!/usr/bin/env bash
-# Prepares this checkout: tmux (through apt-get when it is missing and we may),
-# a virtualenv in .venv, and tmuxagent installed into it with its test tools.
-# Safe to run again; it only does what is missing.
+# Prepares this checkout: tmux and Python's venv module (through apt-get when
+# they are missing and we may), a virtualenv in .venv, and tmuxagent installed
+# into it with its test tools, byte-compiled. Safe to run again, also after a
+# failed run: it only does what is missing, and remakes a broken .venv.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v tmux >/dev/null 2>&1; then
-    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        echo "setup: installing tmux with apt-get" >&2
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
-    elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        echo "setup: installing tmux with sudo apt-get" >&2
-        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
+python=${PYTHON:-python3}
+say() { echo "setup: $*" >&2; }
+
+if ! command -v "$python" >/dev/null 2>&1 ||
+    ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    say "tmuxagent needs Python 3.11 or newer ('$python' is older or missing); set PYTHON=/path/to/python3.11"
+    exit 1
+fi
+
+# What a fresh Debian or Ubuntu lacks: tmux, and venv with ensurepip (python3-venv).
+missing=()
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    minor=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    missing+=("python$minor-venv")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=()
+    if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo=(sudo)
+    fi
+    if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ ${#sudo[@]} -gt 0 ]; }; then
+        say "installing ${missing[*]} with ${sudo[*]:+sudo }apt-get"
+        "${sudo[@]}" apt-get update -qq
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "setup: tmux is not installed; install tmux 3.2 or newer (e.g. 'sudo apt-get install tmux', 'brew install tmux') and run this again" >&2
+        say "missing: ${missing[*]}; install them (e.g. 'sudo apt-get install ${missing[*]}'; on macOS 'brew install tmux') and run this again"
         exit 1
     fi
 fi
 
 version=$(tmux -V | sed -n 's/^tmux \([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
 if [ -n "$version" ] && [ "$(echo "$version" | awk '{ print ($1 > 3 || ($1 == 3 && $2 >= 2)) }')" != 1 ]; then
-    echo "setup: $(tmux -V) is too old; tmuxagent needs tmux 3.2 or newer" >&2
+    say "$(tmux -V) is too old; tmuxagent needs tmux 3.2 or newer"
     exit 1
 fi
 
-python=${PYTHON:-python3}
-if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    echo "setup: tmuxagent needs Python 3.11 or newer ('$python' is older or missing); set PYTHON=/path/to/python3.11" >&2
-    exit 1
+# A .venv left by a failed run (no pip: python3-venv was missing) or made by
+# a Python that is gone is remade rather than reused.
+if [ -e .venv ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    say "remaking .venv (it has no working python or pip)"
+    rm -rf .venv
 fi
-if [ ! -x .venv/bin/python ]; then
+if [ ! -e .venv ]; then
     "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-echo "setup: ready ($(tmux -V), $(.venv/bin/python --version)); the CLI is .venv/bin/tmuxagent" >&2
+# The CLI starts once per agent step: compiled now, not on every call (a
+# machine may forbid writing bytecode at run time: PYTHONDONTWRITEBYTECODE).
+.venv/bin/python -m compileall -q tmuxagent >/dev/null
+
+say "ready ($(tmux -V), $(.venv/bin/python --version))"
+say "to call it as 'tmuxagent': export PATH=\"$PWD/.venv/bin:\$PATH\""
