@@ -7,7 +7,9 @@ the end the session keeps running so that a human can attach and look.
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -82,10 +84,30 @@ def run_demo(server: Server, echo: Callable[[str], None]) -> int:
     echo(py.capture(lines=12).text)
 
     attach = shlex.join(py.attach_command())
+    me, bin_dir = command_name()
     echo(
         "\nThe REPL is still running. Watch it or take over:\n"
-        "  tmuxagent attach demo        # or: " + attach + "\n"
-        "  tmuxagent dashboard          # every session on the agent server, live\n"
-        "  tmuxagent kill demo          # when done"
+        f"  {me} attach demo        # or: {attach}\n"
+        f"  {me} dashboard          # every session on the agent server, live\n"
+        f"  {me} kill demo          # when done"
     )
+    if bin_dir:
+        echo(f"To call it as 'tmuxagent': export PATH={shlex.quote(bin_dir)}:\"$PATH\"")
     return 0 if complete else 1
+
+
+def command_name() -> tuple[str, str | None]:
+    """How the user can run this CLI again, and the directory to put on PATH
+    to run it as ``tmuxagent`` (None: it is already, or there is none)."""
+    found = shutil.which("tmuxagent")
+    if found and os.path.realpath(found) == os.path.realpath(sys.argv[0]):
+        return "tmuxagent", None
+    script = os.path.join(os.path.dirname(sys.executable), "tmuxagent")
+    if os.path.basename(sys.argv[0]) == "tmuxagent":  # e.g. .venv/bin/tmuxagent
+        script = sys.argv[0]
+        me = shlex.quote(script)
+    else:  # python -m tmuxagent
+        me = f"{shlex.quote(sys.executable)} -m tmuxagent"
+    if not os.access(script, os.X_OK):
+        return me, None
+    return me, os.path.dirname(os.path.abspath(script))
