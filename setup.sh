@@ -29,8 +29,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
     if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ ${#sudo[@]} -gt 0 ]; }; then
         say "installing ${missing[*]} with ${sudo[*]:+sudo }apt-get"
-        "${sudo[@]}" apt-get update -qq
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        log=$(mktemp)
+        if ! { "${sudo[@]}" apt-get update -qq &&
+            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >"$log" 2>&1; then
+            cat "$log" >&2
+            rm -f "$log"
+            say "apt-get failed (above); install ${missing[*]} and run this again"
+            exit 1
+        fi
+        rm -f "$log"
     else
         say "missing: ${missing[*]}; install them (e.g. 'sudo apt-get install ${missing[*]}'; on macOS 'brew install tmux') and run this again"
         exit 1

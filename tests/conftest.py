@@ -19,6 +19,15 @@ PROGRAMS = Path(__file__).parent / "programs"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def needs(*programs: str) -> pytest.MarkDecorator:
+    """Skip a test when an optional program it drives is not installed
+    (README: "Tests that need optional programs")."""
+    import shutil
+
+    absent = [p for p in programs if shutil.which(p) is None]
+    return pytest.mark.skipif(bool(absent), reason=f"not installed: {', '.join(absent)}")
+
+
 def prog(name: str, *args: str) -> list[str]:
     """argv that runs one of tests/programs with this Python."""
     return [sys.executable, str(PROGRAMS / name), *args]

@@ -23,7 +23,7 @@ import pytest
 import tmuxagent
 from tmuxagent._launch import SENTINEL
 
-from .conftest import CLI, prog, wait_until
+from .conftest import CLI, needs, prog, wait_until
 
 #: Sessions that write and exit at once, under load. Without the launcher's
 #: wait, a few in a hundred lost their tail here (2 cores, 2 CPU burners).
@@ -187,6 +187,7 @@ def test_the_hangup_when_the_pane_goes_reaches_the_program(ta: tmuxagent.Server)
     wait_until(lambda: not _running(launcher), what="the launcher to end")
 
 
+@needs("less", "vim")
 def test_job_control_works(shell: tmuxagent.Session, ta: tmuxagent.Server, tmp_path: Path) -> None:
     assert shell.run("sleep 30 &").exit_code == 0
     assert "Running" in shell.run("jobs").output

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import tmuxagent
-from tests.conftest import CLI, ROOT
+from tests.conftest import CLI, ROOT, needs
 from tmuxagent._skill import install_skill
 
 SKILL = ROOT / "skills" / "tmux"
@@ -118,7 +118,7 @@ def test_recipe_pdb(scripts: tuple[Path, dict[str, str]], tmp_path: Path) -> Non
     assert run(scripts, "wait-for-text.sh", "dbg", r"^42$").returncode == 0
 
 
-@pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed")
+@needs("gdb")
 def test_recipe_gdb(scripts: tuple[Path, dict[str, str]]) -> None:
     run(scripts, "start-session.sh", "gdb", "--", "gdb", "-q", "-nx", "/bin/true")
     assert run(scripts, "wait-for-text.sh", "gdb", r"\(gdb\) $").returncode == 0
@@ -126,6 +126,7 @@ def test_recipe_gdb(scripts: tuple[Path, dict[str, str]]) -> None:
     assert run(scripts, "wait-for-text.sh", "gdb", r"\$1 = 42").returncode == 0
 
 
+@needs("less")
 def test_recipe_less(scripts: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     text = tmp_path / "long.txt"
     text.write_text("".join(f"row {i}\n" for i in range(1, 501)))
