@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._host import default_socket
 from ._records import Capture, RunResult, SessionInfo
 from .errors import (
+    CannotRun,
     ForeignServer,
     NoSuchSession,
     ProgramExited,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "CannotRun",
     "Capture",
     "ForeignServer",
     "NoSuchSession",

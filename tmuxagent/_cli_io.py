@@ -10,10 +10,12 @@ one line that names the verb's ``--help``.
 **Output.** Values that programs choose are shown with their control
 characters escaped; JSON likewise; ``read``'s text is delivered exactly,
 with the read cursor moved no further than the output got. A file on a full
-disk takes part of the output, a closed stdout none: the cursor moves past
-the pieces written whole, so the next ``read`` gives the rest again. A reader
-that closes its pipe early (``read NAME | head -3``) may have thrown away
-whatever it took: then the cursor does not move at all.
+disk takes part of the output: the cursor moves past the pieces written
+whole, so the next ``read`` gives the rest again. A reader that closes its
+pipe early (``read NAME | head -3``) may have thrown away whatever it took:
+then the cursor does not move at all. A verb whose output is its answer
+(``read``, ``capture``, ``wait``, ``run``...) does nothing when stdout was
+closed from the start (exit 2), as ``paste`` from a closed stdin.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import sys
 
 from ._poll import TMUX_TIMEOUT
+from .errors import UsageError, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,7 +68,11 @@ class Opt:
 
 
 class Verb:
-    """A verb: positionals as (dest, METAVAR, nargs), nargs one of 1 ? * +."""
+    """A verb: positionals as (dest, METAVAR, nargs), nargs one of 1 ? * +.
+
+    ``output``: what it prints is its answer, so it does nothing when stdout
+    is closed (see :func:`check_open`).
+    """
 
     def __init__(
         self,
@@ -75,8 +82,11 @@ class Verb:
         positionals: Sequence[tuple[str, str, str | int]] = (),
         options: Sequence[Opt] = (),
         usage: str = "",
+        *,
+        output: bool = False,
     ) -> None:
         self.name = name
+        self.output = output
         self.func = func
         self.help = help
         self.positionals = positionals
@@ -141,19 +151,49 @@ def fail(verb: str | None, message: str) -> Exit:
     return Exit(2, f"{where}: error: {message} (see '{where} --help')")
 
 
-def convert(verb: str | None, opt: Opt, value: str) -> Any:
-    """An option's value, checked: a number for 'int' and 'float' options."""
+#: The largest number an option takes (seconds, lines, characters).
+_MOST = 1e9 - 1
+
+
+def convert(verb: str | None, opt: Opt, value: str, typed: str = "") -> Any:
+    """An option's value, checked: never empty; a number for 'int' and 'float'
+    options, written in ASCII digits (a float may have a point and an
+    exponent), 0 or more and finite: no sign, NaN, infinity, hex or
+    underscores, which Python's own int() and float() would take."""
+    name = typed or opt.name
+    if not value:
+        raise fail(verb, f"{name} needs a {opt.metavar}, not an empty string")
     if opt.kind in ("str", "list"):
         return value
-    try:
-        number = int(value) if opt.kind == "int" else float(value)
-    except ValueError:
-        raise fail(verb, f"{opt.name} wants a number, not {value!r}") from None
-    if not 0 <= number < 1e9:  # also refuses nan and inf
-        raise fail(verb, f"{opt.name} wants a number from 0 up, not {value!r}")
+    what = "a whole number" if opt.kind == "int" else "a number"
+    if value.startswith("-") and _is_number(opt.kind, value[1:]):
+        raise fail(verb, f"{name} wants {what} from 0 up, not {shown(value)}")
+    if not _is_number(opt.kind, value):
+        raise fail(verb, f"{name} wants {what}, not {shown(value)}")
+    # int() refuses more than 4300 digits (ValueError); float() makes them inf.
+    if opt.kind == "float":
+        number: float = float(value)
+    else:
+        number = int(value) if len(value.lstrip("0")) < 12 else _MOST + 1
+    if number > _MOST:
+        raise fail(verb, f"{name} {shown(value)} is too large (at most {_MOST:.0f})")
     if opt.positive and number == 0:
-        raise fail(verb, f"{opt.name} wants a number above 0, not {value!r}")
+        raise fail(verb, f"{name} wants a number above 0, not {shown(value)}")
     return number
+
+
+def _is_number(kind: str, text: str) -> bool:
+    """Whether ``text`` is an unsigned number in ASCII: digits for 'int';
+    for 'float' also a decimal point and an exponent (``1.5``, ``.5``, ``2e3``)."""
+    if not text.isascii():
+        return False
+    if kind == "int":
+        return text.isdigit()
+    mantissa, e, exponent = text.lower().partition("e")
+    whole, _, part = mantissa.partition(".")
+    if exponent[:1] in ("+", "-"):
+        exponent = exponent[1:]
+    return (whole + part).isdigit() and (exponent.isdigit() or not e)
 
 
 def _looks_like_number(token: str) -> bool:
@@ -185,19 +225,19 @@ def parse(
             raise Exit(0, f"{PROG} {version}")
         found = by_name.get(name)
         if found is None:
-            raise fail(None, f"unknown option {token!r}")
+            raise fail(None, f"unknown option {shown(token)}")
         if not eq:
             i += 1
             if i >= len(argv):
                 raise fail(None, f"{name} needs a value")
             value = argv[i]
-        setattr(args, found.dest, convert(None, found, value))
+        setattr(args, found.dest, convert(None, found, value, name))
         i += 1
     if i >= len(argv):
         raise fail(None, "no verb given")
     verb = verbs.get(argv[i])
     if verb is None:
-        raise fail(None, f"unknown verb {argv[i]!r}; one of: {', '.join(verbs)}")
+        raise fail(None, f"unknown verb {shown(argv[i])}; one of: {', '.join(verbs)}")
     args.verb = verb.name
     for opt in verb.options.values():
         setattr(args, opt.dest, [] if opt.kind == "list" else opt.default)
@@ -215,7 +255,7 @@ def parse(
             name, eq, value = token.partition("=")
             found = verb.options.get(name)
             if found is None:
-                raise fail(verb.name, f"unknown option {name!r}")
+                raise fail(verb.name, f"unknown option {shown(name)}")
             opt = found
             if opt.kind == "flag":
                 if eq:
@@ -227,13 +267,13 @@ def parse(
                     if j >= len(tokens):
                         raise fail(verb.name, f"{name} needs a value")
                     value = tokens[j]
-                converted = convert(verb.name, opt, value)
+                converted = convert(verb.name, opt, value, name)
                 if opt.kind == "list":
                     getattr(args, opt.dest).append(converted)
                 else:
                     setattr(args, opt.dest, converted)
         elif token.startswith("-") and token != "-" and not _looks_like_number(token):
-            raise fail(verb.name, f"unknown option {token!r}; quote text, or put it after --")
+            raise fail(verb.name, f"unknown option {shown(token)}; quote text, or put it after --")
         else:
             words.append(token)
         j += 1
@@ -258,7 +298,7 @@ def _assign(verb: Verb, args: Args, words: list[str]) -> None:
             setattr(args, dest, words[:take])
             del words[:take]
     if words:
-        raise fail(verb.name, f"unexpected {' '.join(repr(w) for w in words)}; quote TEXT")
+        raise fail(verb.name, f"unexpected {' '.join(shown(w) for w in words[:3])}; quote TEXT")
 
 
 # -- output ---------------------------------------------------------------------
@@ -317,13 +357,30 @@ def deliver(stream: ReadStream) -> None:
 
 
 def check_open() -> None:
-    """OSError if stdout was closed when the CLI started."""
-    if _STDOUT_CLOSED[0]:
-        raise OSError(9, "standard output is closed: nothing was read")  # EBADF
+    """UsageError if stdout was closed when the CLI started: a verb whose
+    output is its answer does nothing rather than lose it."""
+    if 1 in _CLOSED:
+        raise UsageError(
+            "standard output is closed, so the output would be lost: nothing was done "
+            "(to throw it away, send it to /dev/null)"
+        )
 
 
-#: Whether stdout was closed when the CLI started (its fd now holds /dev/null).
-_STDOUT_CLOSED = [False]
+def read_input(source: str) -> str:
+    """The text of the file ``source``, or of stdin for '-' (UsageError if it
+    cannot be read, or stdin was closed when the CLI started)."""
+    if source == "-" and 0 in _CLOSED:
+        raise UsageError("standard input is closed: nothing was pasted (give a FILE, or pipe text)")
+    try:  # fd 0 for stdin, left open
+        with open(0 if source == "-" else source, "rb", closefd=source != "-") as f:
+            data = f.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {shown(source)}: {exc.strerror}") from None
+    return data.decode("utf-8", "surrogateescape")
+
+
+#: The standard descriptors that were closed when the CLI started (each now holds /dev/null).
+_CLOSED: set[int] = set()
 
 
 def guard_standard_fds() -> None:
@@ -337,8 +394,7 @@ def guard_standard_fds() -> None:
             if null != fd:  # the lowest free number: fd itself, unless a lower one is free too
                 os.dup2(null, fd)
                 os.close(null)
-            if fd == 1:
-                _STDOUT_CLOSED[0] = True
+            _CLOSED.add(fd)
     # Python leaves sys.stdin/stdout/stderr None for a descriptor closed at start.
     for name, fd, mode in (("stdin", 0, "r"), ("stdout", 1, "w"), ("stderr", 2, "w")):
         if getattr(sys, name) is None:

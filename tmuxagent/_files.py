@@ -221,6 +221,10 @@ class SessionFiles:
         self.launch_path = os.path.join(root, "launch.json")
         #: Where the launcher notes its program's pid (``_launch.PID_FILE``).
         self.pid_path = os.path.join(root, "program.pid")
+        #: Why the launcher could not start the program (``_launch._cannot_start``).
+        self.error_path = os.path.join(root, "launch.error")
+        #: There once the session is being killed.
+        self.ended_path = os.path.join(root, "ended")
         self.state_path = os.path.join(root, "log.state")
         self.timing_path = os.path.join(root, "timing")
 
@@ -303,6 +307,25 @@ class SessionFiles:
         None before it was noted (or in a session of an older tmuxagent)."""
         raw = _read(self.pid_path)
         return int(raw) if raw and raw.strip().isdigit() else None  # empty: being written
+
+    def launch_error(self) -> str | None:
+        """Why the program could not be started, in one line (None: it was)."""
+        raw = _read(self.error_path)
+        line = raw.decode("utf-8", "replace").strip().split("\n")[0] if raw else ""
+        return line.removeprefix("tmuxagent: ")[:500] or None
+
+    def note_ended(self) -> None:
+        """Note that the session is being killed (see :attr:`ended`)."""
+        try:
+            os.close(os.open(self.ended_path, NEW_FILE, 0o600))
+        except OSError:
+            pass  # noted already, or the files are gone
+
+    @property
+    def ended(self) -> bool:
+        """Whether the session was killed (a wait that sees its server go
+        then reports the session gone, not the server)."""
+        return os.path.exists(self.ended_path)
 
     def read_on(self, log: IO[bytes], size: int = -1) -> bytes:
         """Read on from ``log`` (an :meth:`open_log`), past any part the log

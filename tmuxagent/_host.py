@@ -16,9 +16,9 @@ import os
 import sys
 
 from ._files import SessionFiles, secure_dir
-from ._poll import DRAIN_TIMEOUT, TMUX_TIMEOUT, Deadline, poll_until
+from ._poll import DRAIN_TIMEOUT, TMUX_TIMEOUT, Deadline, call_limit, poll_until
 from ._tmux import Runner, Socket, format_escape
-from .errors import CommandFailed, ServerNotRunning, TmuxError, UsageError
+from .errors import CannotRun, CommandFailed, ServerNotRunning, TmuxError, UsageError, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,7 +38,11 @@ def absolute(path: str | os.PathLike[str]) -> str:
 
 def default_socket() -> str:
     """``$TMUXAGENT_SOCKET``, else ``<dir>/default`` in a private directory:
-    ``$TMUXAGENT_SOCKET_DIR``, else ``${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID``."""
+    ``$TMUXAGENT_SOCKET_DIR``, else ``${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID``.
+
+    A variable set to the empty string counts as unset, as in the shell's
+    ``${VAR:-default}``: ``TMUXAGENT_SOCKET= tmuxagent list`` is the default server.
+    """
     explicit = os.environ.get("TMUXAGENT_SOCKET")
     if explicit:
         return absolute(explicit)
@@ -61,6 +65,9 @@ class Host:
     state_root: str
     #: Seconds one tmux call may take.
     tmux_timeout: float
+    #: Whether all calls through this host make up one call of its user (a
+    #: CLI verb): then a server that stops after answering stopped mid-call.
+    one_call = False
 
     # -- tmux ------------------------------------------------------------------
 
@@ -86,6 +93,11 @@ class Host:
 
         Raises UsageError when the program cannot be found on ``path``.
         """
+        raise NotImplementedError
+
+    def launch_error(self, files: SessionFiles, launcher_pid: int) -> str | None:
+        """Wait until a new session's launcher has started its program (None),
+        or failed to: then why, in one line."""
         raise NotImplementedError
 
     def create_files(self, session_id: str, meta: dict[str, Any]) -> SessionFiles:
@@ -166,7 +178,8 @@ class Host:
         """Mark where a recording starts (see ``_record.py``)."""
         raise NotImplementedError
 
-    def stop_recording(self, files: SessionFiles) -> None:
+    def stop_recording(self, files: SessionFiles) -> bool:
+        """End the recording; False when there was none to end."""
         raise NotImplementedError
 
     def recording(self, files: SessionFiles) -> dict[str, Any] | None:
@@ -204,10 +217,12 @@ class LocalHost(Host):
     ) -> str:
         # A server whose socket was deleted gets it back first: else a command
         # that starts a server (new-session) would start a second one.
+        # Within a wait, no call outlasts the wait's deadline (calls_within).
         socket = self.socket
         existed = socket.check() or (socket.revive() and socket.check())
+        limit = call_limit(self.tmux_timeout if timeout is None else timeout)
         try:
-            return self._runner.run(*commands, input=input, timeout=timeout)
+            return self._runner.run(*commands, input=input, timeout=limit)
         finally:
             if not existed:  # a server was started: another user may have raced us to it
                 socket.check()
@@ -218,8 +233,23 @@ class LocalHost(Host):
     # -- starting programs -----------------------------------------------------
 
     def prepare(self, cwd: str) -> None:
-        if not os.path.isdir(cwd):
-            raise UsageError(f"working directory {cwd!r} does not exist")
+        import errno
+        import stat
+
+        where = f"working directory {shown(cwd)}"
+        try:
+            mode = os.stat(cwd).st_mode
+        except OSError as exc:
+            why = {
+                errno.ENOENT: "does not exist",
+                errno.ENOTDIR: "is not a directory (a part of its path is a file)",
+            }
+            problem = why.get(exc.errno or 0, f"is unusable: {exc.strerror}")
+            raise UsageError(f"{where} {problem}") from None
+        if not stat.S_ISDIR(mode):
+            raise UsageError(f"{where} is not a directory")
+        if not os.access(cwd, os.X_OK):
+            raise UsageError(f"{where} cannot be entered: no search (x) permission")
         parent = os.path.dirname(self.socket_path)
         self.socket.check_path()  # before making anything on the way
         try:
@@ -240,8 +270,12 @@ class LocalHost(Host):
         program = argv[0]
         if "/" in program:
             candidate = os.path.join(cwd, program)
-            if not (os.access(candidate, os.X_OK) and os.path.isfile(candidate)):
-                raise UsageError(f"cannot run {program!r}: no such executable file")
+            if not os.path.exists(candidate):
+                raise UsageError(f"cannot run {shown(program)}: no such file")
+            if os.path.isdir(candidate):
+                raise CannotRun(f"cannot run {shown(program)}: it is a directory", program)
+            if not os.access(candidate, os.X_OK):
+                raise CannotRun(f"cannot run {shown(program)}: it is not executable", program)
         elif shutil.which(program, path=path) is None:
             hint = (
                 "; give the program and its arguments as separate words "
@@ -249,8 +283,17 @@ class LocalHost(Host):
                 if " " in program
                 else ""
             )
-            raise UsageError(f"command not found: {program!r}{hint}")
+            raise UsageError(f"command not found: {shown(program)}{hint}")
         return argv
+
+    def launch_error(self, files: SessionFiles, launcher_pid: int) -> str | None:
+        from . import _procs
+
+        ended = _procs.wait_started(files.program_pid, launcher_pid) == "ended"
+        why = files.launch_error()
+        if why is None and ended:
+            why = "tmuxagent's launcher ended before it started the program"
+        return why
 
     def create_files(self, session_id: str, meta: dict[str, Any]) -> SessionFiles:
         files = SessionFiles.create(self.state_root, session_id)
@@ -376,6 +419,8 @@ class LocalHost(Host):
         if files is not None:
             started += _procs.with_env("TMUXAGENT_SESSION_ID", files.session_id)
         server = 0
+        if files is not None:  # waits that see the server go know the session went first
+            files.note_ended()
         try:
             kill = ["kill-session", "-t", target]
             found = self.tmux(["display", "-p", "-t", target, "#{pid}"], kill, ["ls", "-F", "x"])
@@ -431,10 +476,10 @@ class LocalHost(Host):
         header = {"started": started, "offset": offset, "cols": cols, "rows": rows}
         _record.begin(files, {**header, "screen": screen})
 
-    def stop_recording(self, files: SessionFiles) -> None:
+    def stop_recording(self, files: SessionFiles) -> bool:
         from . import _record
 
-        _record.stop(files)
+        return _record.stop(files)
 
     def recording(self, files: SessionFiles) -> dict[str, Any] | None:
         from . import _record

@@ -32,8 +32,11 @@ the program.
 Run with ``python -I -S`` (see :func:`command`): nothing but the stdlib. The process that stays
 imports only builtin modules and ``fcntl``/``termios``; the program's side
 imports the rest (``json``, ``os``) after the fork. If the program cannot be
-started, the reason goes to the pane (its stderr, so ``capture`` and ``read``
-show it) and to ``launch.error`` in the session's directory; the status is 127.
+started, the reason goes to the pane (its stderr) and to ``launch.error`` in
+the session's directory, in words (a missing ``#!`` interpreter, a binary for
+another machine...), before the exec pipe closes and the pid is noted: so
+``start``, which waits for that note, finds it there, removes the session and
+says why (exit 3). The status is 127.
 """
 
 from __future__ import annotations
@@ -180,10 +183,41 @@ def _run_program(spec: str, launcher: int, mask: Iterable[int], own_terminal: bo
         _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
     try:
         os.chdir(data["cwd"])
-        _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)
+    except OSError as exc:
+        _cannot_start(spec, f"tmuxagent: cannot enter {data['cwd']!r}: {exc.strerror}\n")
+    _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)
+    try:
         os.execvpe(argv[0], argv, env)
     except OSError as exc:
-        _cannot_start(spec, f"tmuxagent: cannot run {argv[0]!r}: {exc.strerror}\n")
+        why = _exec_error(argv[0], env.get("PATH"), exc)
+        _cannot_start(spec, f"tmuxagent: cannot run {argv[0]!r}: {why}\n")
+
+
+def _exec_error(program: str, path: str | None, exc: OSError) -> str:
+    """Why exec failed, in words (run in the child, after the failure)."""
+    import errno
+    import os
+    import shutil
+
+    reason = exc.strerror or str(exc)
+    found = program if "/" in program else shutil.which(program, path=path)
+    if found is None:
+        return reason
+    if exc.errno == errno.ENOENT:  # the file is there: the interpreter it names is not
+        try:
+            with open(found, "rb") as f:
+                head = f.readline(256)
+        except OSError:
+            return reason
+        words = head[2:].split() if head.startswith(b"#!") else []
+        if words:
+            interpreter = words[0].decode("utf-8", "replace")
+            return f"the interpreter on its #! line, {interpreter!r}, does not exist"
+    if exc.errno == errno.ENOEXEC:
+        return f"{reason}: not a program this machine can run (no #! line, or another CPU's)"
+    if exc.errno == errno.EACCES:
+        return "it is a directory" if os.path.isdir(found) else f"{reason} (is it executable?)"
+    return reason
 
 
 def _cannot_start(spec: str, message: str) -> NoReturn:

@@ -177,17 +177,28 @@ class SessionPane:
         self.name = name
         self.target = session_target(name)
         self._meta: tuple[str, dict[str, Any]] = ("", {})
+        self._state_dir = ""  # where the files were when the pane was last found
 
-    def find(self) -> Pane:
-        """The session's pane now (NoSuchSession if there is none)."""
+    def find(self, *, again: bool = False) -> Pane:
+        """The session's pane now (NoSuchSession if there is none).
+
+        ``again``: the caller found it before, in the same call (a wait
+        checking that the program still runs; every find of a host that is
+        ``one_call``). If the server has stopped since, that is
+        ServerNotRunning (exit 4), unless the session was killed first (its
+        last one: the server went with it).
+        """
         host = self.host
         command = ["list-panes", "-s", "-t", self.target, "-f", "#{@tmuxagent_pane}", "-F"]
         try:
             found = list_panes(host, command)
         except ServerNotRunning:
+            files = host.files(self._state_dir) if again or host.one_call else None
+            if files is not None and not files.ended:
+                raise
             raise NoSuchSession(self.name, server_running=False) from None
         except CommandFailed as exc:
-            if "can't find" in exc.stderr:
+            if _gone(exc):
                 raise NoSuchSession(self.name) from None
             raise
         if not found:
@@ -196,12 +207,18 @@ class SessionPane:
                 "use 'tmuxagent start' to create sessions it can drive"
             )
         pane = found[0]
+        self._state_dir = pane.state_dir
         return settle_status(host, pane) if pane.status_pending else pane
 
-    def lookup(self) -> tuple[Pane, SessionFiles]:
+    def made(self, state_dir: str) -> None:
+        """The caller has just made this session, with its files in ``state_dir``
+        (for the checks of a find ``again``)."""
+        self._state_dir = state_dir
+
+    def lookup(self, *, again: bool = False) -> tuple[Pane, SessionFiles]:
         """The pane now, and the session's files; reattaches a lost log pipe."""
         host = self.host
-        pane = self.find()
+        pane = self.find(again=again)
         files = host.files(pane.state_dir)
         if files is None:
             raise SessionError(
@@ -218,13 +235,13 @@ class SessionPane:
             self._meta = (files.root, files.meta())
         return self._meta[1]
 
-    def pane(self) -> Pane:
+    def pane(self, *, again: bool = False) -> Pane:
         """The pane now (with the checks of :meth:`lookup`)."""
-        return self.lookup()[0]
+        return self.lookup(again=again)[0]
 
-    def live(self) -> tuple[Pane, SessionFiles]:
+    def live(self, *, again: bool = False) -> tuple[Pane, SessionFiles]:
         """As :meth:`lookup`, for a program that must still run (else ProgramExited)."""
-        pane, files = self.lookup()
+        pane, files = self.lookup(again=again)
         if pane.dead:
             raise ProgramExited(self.name, pane.exit_status, pane.signal)
         return pane, files
@@ -252,5 +269,11 @@ class vanishing:
         pass
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, CommandFailed) and "can't find" in exc.stderr:
+        if isinstance(exc, CommandFailed) and _gone(exc):
             raise NoSuchSession(self.name) from None
+
+
+def _gone(exc: CommandFailed) -> bool:
+    """Whether tmux refused a command because its target session is gone
+    ("no current target": the server has no session left, and is exiting)."""
+    return "can't find" in exc.stderr or "no current target" in exc.stderr

@@ -15,6 +15,7 @@ import time
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from contextvars import ContextVar, Token
     from typing import TypeVar
 
     T = TypeVar("T")
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 30.0
 #: Seconds one tmux client call may take before the server counts as stuck.
 TMUX_TIMEOUT = 10.0
+#: The least time a tmux call gets inside a wait whose deadline is near or
+#: past (see :class:`calls_within`): a server that answers at all answers in
+#: milliseconds, so only one that is stuck takes this long.
+TMUX_GRACE = 0.5
 #: Seconds ``start`` waits for the agent shell's first prompt.
 READY_TIMEOUT = 10.0
 #: Seconds to wait, after a program ended, for the last of its output to reach the log.
@@ -103,6 +108,44 @@ class Every:
         self._period = min(self._period * self._backoff, max(self._most, self._period))
         self._next = now + self._period
         return True
+
+
+class calls_within:
+    """``with calls_within(deadline):`` no tmux call made meanwhile (in this
+    thread) waits past ``deadline``, give or take :data:`TMUX_GRACE`: a wait
+    on a stopped server ends at its own timeout, not at the tmux call's."""
+
+    __slots__ = ("deadline", "_token")
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+        self._token: Token[Deadline | None] | None = None
+
+    def __enter__(self) -> Deadline:
+        global _CALL_DEADLINE  # noqa: PLW0603 - made on first use: waits only
+        if _CALL_DEADLINE is None:
+            from contextvars import ContextVar
+
+            _CALL_DEADLINE = ContextVar("tmuxagent_call_deadline", default=None)
+        self._token = _CALL_DEADLINE.set(self.deadline)
+        return self.deadline
+
+    def __exit__(self, *exc: object) -> None:
+        if _CALL_DEADLINE is not None and self._token is not None:
+            _CALL_DEADLINE.reset(self._token)
+
+
+_CALL_DEADLINE: ContextVar[Deadline | None] | None = None
+
+
+def call_limit(timeout: float) -> float:
+    """The timeout of a tmux call: ``timeout``, or what is left of the wait
+    it is made in (:class:`calls_within`) if that is less, but at least
+    :data:`TMUX_GRACE`."""
+    deadline = _CALL_DEADLINE.get() if _CALL_DEADLINE is not None else None
+    if deadline is None:
+        return timeout
+    return min(timeout, max(deadline.end - time.monotonic(), TMUX_GRACE))
 
 
 def poll_until(

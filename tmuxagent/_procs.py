@@ -157,6 +157,22 @@ def wait_program_pid(noted: Callable[[], int | None], pane_pid: int, alive: bool
     return pid or pane_pid
 
 
+def wait_started(noted: Callable[[], int | None], launcher: int) -> str:
+    """Wait until a new session's launcher has noted its program's pid:
+    "noted" once the program runs, or once the child that was to become it
+    has given up (having written why); "ended" if the launcher ended first;
+    "slow" if neither happened within LAUNCH_TIMEOUT."""
+
+    def look() -> str | None:
+        if noted() is not None:
+            return "noted"
+        if alive(launcher) or not os.path.isdir("/proc"):  # without /proc: wait for the note
+            return None
+        return "ended"
+
+    return poll_until(look, LAUNCH_TIMEOUT, interval=0.002) or "slow"
+
+
 def _is_launcher(pid: int) -> bool:
     """Whether ``pid`` runs tmuxagent's launcher (True when this machine cannot tell)."""
     cmdline = _read(pid, "cmdline")

@@ -52,13 +52,16 @@ def begin(files: SessionFiles, header: dict[str, Any]) -> None:
     replace_file(os.path.join(files.root, HEADER), json.dumps(header).encode())
 
 
-def stop(files: SessionFiles) -> None:
-    """Stop recording: the recording ends where the log is now."""
+def stop(files: SessionFiles) -> bool:
+    """Stop recording: the recording ends where the log is now. False when
+    there was none to stop (never started, or stopped already)."""
     from ._files import replace_file
 
     path = os.path.join(files.root, STOP)
-    if recording_info(files) is not None and not os.path.exists(path):
-        replace_file(path, str(files.log_size()).encode())
+    if recording_info(files) is None or os.path.exists(path):
+        return False
+    replace_file(path, str(files.log_size()).encode())
+    return True
 
 
 def _stop_offset(files: SessionFiles) -> int | None:

@@ -10,7 +10,7 @@ import os
 from ._names import session_target
 from ._poll import Every, poll_until
 from ._records import Capture
-from .errors import CommandFailed, ServerNotRunning, UsageError
+from .errors import CommandFailed, ServerNotRunning, UsageError, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._files import SessionFiles
     from ._host import Host
     from ._pane import Pane
+    from ._poll import Deadline
 
 #: tmuxagent's history-limit: no pane keeps more scrollback than this.
 HISTORY_LINES = 50_000
@@ -35,7 +36,9 @@ def parse_size(size: str | tuple[int, int]) -> tuple[int, int]:
             or not (cols_s + rows_s).isascii()
             or not (cols_s.isdigit() and rows_s.isdigit())
         ):
-            raise UsageError(f"invalid size {size!r}; use COLSxROWS, e.g. 120x40")
+            raise UsageError(f"invalid size {shown(size)}; use COLSxROWS, e.g. 120x40")
+        if max(len(cols_s.lstrip("0")), len(rows_s.lstrip("0"))) > 4:  # int() stops at 4300
+            raise UsageError(f"size {shown(size)} is too large; columns 10-1000, rows 2-1000")
         cols, rows = int(cols_s), int(rows_s)
     else:
         cols, rows = size
@@ -141,7 +144,7 @@ def wait_still(
     pane_id: str,
     files: SessionFiles,
     seconds: float,
-    timeout: float,
+    timeout: Deadline | float,
     *,
     check: Callable[[], object],
 ) -> bool:

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import UsageError, shown
 
 SKILL_NAME = "tmux"
 
@@ -27,20 +27,25 @@ def default_skill_dir() -> Path:
 
 def install_skill(dest: str | os.PathLike[str] | None = None, *, force: bool = False) -> Path:
     """Copy the skill to ``dest/tmux`` (default ``~/.claude/skills/tmux``)."""
+    if dest is not None and not os.fspath(dest):
+        raise UsageError("the skill directory is empty; give a directory, or none for the default")
     root = Path(dest).expanduser() if dest is not None else default_skill_dir()
     target = root / SKILL_NAME
     source = skill_source()
-    if target.is_symlink():  # whoever made the link chose where it points
-        raise UsageError(f"{target} is a symbolic link; remove it or pick another DIR")
-    if target.exists():
-        if not force and not (target / "SKILL.md").is_file():
-            raise UsageError(f"{target} exists and is not a skill; remove it or pick another DIR")
-        shutil.rmtree(target)
     try:
+        if target.is_symlink():  # whoever made the link chose where it points
+            raise UsageError(f"{target} is a symbolic link; remove it or pick another DIR")
+        if target.exists():
+            if not force and not (target / "SKILL.md").is_file():
+                raise UsageError(
+                    f"{target} exists and is not a skill; remove it or pick another DIR"
+                )
+            shutil.rmtree(target)
         root.mkdir(parents=True, exist_ok=True)
         shutil.copytree(source, target)
-    except OSError as exc:
-        raise UsageError(f"cannot install the skill in {target}: {exc.strerror}") from None
+    except OSError as exc:  # a file in the way, a name too long...
+        where = shown(str(target))
+        raise UsageError(f"cannot install the skill in {where}: {exc.strerror}") from None
     for script in (target / "scripts").glob("*"):
         script.chmod(0o755)
     return target

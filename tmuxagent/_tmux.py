@@ -155,6 +155,7 @@ class Runner:
         env.pop("TMUX", None)
         env.pop("TMUX_PANE", None)
         self._env = env
+        self._answered = False  # the server has answered a call of ours
 
     def base_command(self) -> list[str]:
         """The argv prefix of every call (also what a human runs to attach)."""
@@ -185,18 +186,25 @@ class Runner:
         except SpawnTimeout:
             what = " ; ".join(c[0] for c in commands if c)
             raise TmuxError(
-                f"tmux did not answer within {limit:g}s ({what}); the server may be "
+                f"tmux did not answer within {round(limit, 1):g}s ({what}); the server may be "
                 f"stuck: 'tmuxagent -S {self.socket_path} kill --all' restarts it"
             ) from None
         if code != 0:
             stderr = err.decode("utf-8", "replace")
+            if any(s in stderr for s in _NO_SERVER) and self._answered:
+                raise ServerNotRunning(
+                    f"the tmuxagent server on {self.socket_path} has stopped (it answered "
+                    "earlier), and its sessions with it; 'tmuxagent start NAME' starts a new one"
+                )
             if any(s in stderr for s in _NO_SERVER):
                 raise ServerNotRunning(
                     f"no tmuxagent server is running on {self.socket_path}; "
                     "'tmuxagent start NAME' starts one"
                 )
+            self._answered = True  # and refused the command
             flat = [a for c in commands for a in (*c, ";")][:-1]
             raise CommandFailed(flat, stderr, out.decode("utf-8", "replace"))
+        self._answered = True
         return out.decode("utf-8", "replace")
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import sys
 
-from ._cli_io import GLOBAL_OPTIONS, PROG, Args, Exit, Opt, Verb, option_lines, parse
+from ._cli_io import GLOBAL_OPTIONS, PROG, Args, Exit, Opt, Verb, check_open, option_lines, parse
 from ._cli_io import print_json as _print_json
 from ._cli_io import print_text as _print
 from ._cli_io import visible as _visible
 from ._poll import DEFAULT_TIMEOUT
-from .errors import TmuxAgentError, UsageError, WaitTimeout, signal_name
+from .errors import TmuxAgentError, UsageError, WaitTimeout, shown, signal_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ DESCRIPTION = (
 EPILOG = """\
 exit codes: 0 ok, 1 timed out / condition not met, 2 bad usage or input,
   3 session problem (missing, name taken, program exited, busy), 4 tmux failed.
-socket: -S PATH, else $TMUXAGENT_SOCKET, else
+socket: -S PATH, else $TMUXAGENT_SOCKET (if not empty), else
   ${TMUXAGENT_SOCKET_DIR:-${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID}/default
 text or names that start with '-' go after '--'."""
 
@@ -56,7 +56,9 @@ def _main_help() -> str:
 def _server(args: Args) -> Server:
     from .server import Server
 
-    return Server(args.socket, timeout=args.tmux_timeout)
+    server = Server(args.socket, timeout=args.tmux_timeout)
+    server.host.one_call = True  # one verb: a server gone after answering stopped under it
+    return server
 
 
 def _join(words: Sequence[str]) -> str:
@@ -70,7 +72,7 @@ def _env_pairs(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise UsageError(f"--env wants KEY=VALUE, got {pair!r}")
+            raise UsageError(f"--env wants KEY=VALUE, got {shown(pair)}")
         env[key] = value
     return env
 
@@ -132,13 +134,9 @@ def cmd_keys(args: Args) -> int:
 
 
 def cmd_paste(args: Args) -> int:
-    source = args.file or "-"
-    try:  # fd 0 for stdin, left open
-        with open(0 if source == "-" else source, "rb", closefd=source != "-") as f:
-            data = f.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read {source!r}: {exc.strerror}") from None
-    return _type(args, data.decode("utf-8", "surrogateescape"), paste=True)
+    from ._cli_io import read_input
+
+    return _type(args, read_input("-" if args.file is None else args.file), paste=True)
 
 
 def cmd_capture(args: Args) -> int:
@@ -164,10 +162,9 @@ def cmd_capture(args: Args) -> int:
 def cmd_read(args: Args) -> int:
     session = _server(args).session(args.name)
     with session.read_stream(max_chars=args.max_chars) as stream:
-        from ._cli_io import check_open, deliver
+        from ._cli_io import deliver
 
         if args.json:
-            check_open()
             _print_json({"name": args.name, "output": "".join(stream)})
             sys.stdout.flush()
             stream.delivered(len(stream))
@@ -293,11 +290,13 @@ def cmd_attach(args: Args) -> int:
 
 def cmd_record(args: Args) -> int:
     session = _server(args).session(args.name)
-    if args.stop and args.cast:
+    if args.stop and args.cast is not None:
         raise UsageError("give --cast FILE or --stop, not both")
+    if args.cast == "-":
+        check_open()
     if args.stop:
         session.stop_recording()
-    elif args.cast:
+    elif args.cast is not None:
         unrecorded = (
             "" if session.recorded else " (not recorded: all of the log, at the window's size now)"
         )
@@ -312,7 +311,7 @@ def cmd_record(args: Args) -> int:
             with PrivateOutput(args.cast) as out:  # 0600: it holds all the program printed
                 events = session.write_cast(out)
         except OSError as exc:
-            raise UsageError(f"cannot write {args.cast!r}: {exc.strerror}") from None
+            raise UsageError(f"cannot write {shown(args.cast)}: {exc.strerror}") from None
         cast = _visible(args.cast)
         _print(f"wrote {events} events to {cast}{unrecorded} (play it: asciinema play {cast})")
     else:
@@ -341,7 +340,7 @@ def cmd_skill(args: Args) -> int:
     from ._skill import install_skill
 
     if args.action != "install":
-        raise UsageError(f"unknown skill action {args.action!r}; use 'skill install [DIR]'")
+        raise UsageError(f"unknown skill action {shown(args.action)}; use 'skill install [DIR]'")
     path = install_skill(args.dir, force=args.force)
     _print(f"installed the tmux skill in {_visible(path)}")
     return 0
@@ -379,11 +378,11 @@ VERBS = {
              [NAME],
              [Opt("--lines", "int", "the last N lines, scrollback included", "N"),
               Opt("--all", "flag", "the whole scrollback"),
-              Opt("--ansi", "flag", "keep colours (escape sequences)"), JSON]),
+              Opt("--ansi", "flag", "keep colours (escape sequences)"), JSON], output=True),
         Verb("read", cmd_read, "print all output since the previous read (lossless)",
              [NAME],
              [Opt("--max-chars", "int", "cut the middle out above N characters", "N", 500_000),
-              JSON]),
+              JSON], output=True),
         Verb("wait", cmd_wait, "wait for new output, a quiet screen, or the program's exit",
              [NAME],
              [Opt("--text", "str", "output after the last input matches (Python re)", "REGEX"),
@@ -393,14 +392,14 @@ VERBS = {
                   "its output, like run)"),
               TIMEOUT,
               Opt("--json", "flag", "with --prompt: output, exit_code and cwd as JSON")],
-             "NAME (--text REGEX | --idle S | --exit | --prompt) [--timeout S]"),
+             "NAME (--text REGEX | --idle S | --exit | --prompt) [--timeout S]", output=True),
         Verb("run", cmd_run, "run COMMAND in an agent shell; print only its output",
              [NAME, ("command", "COMMAND", "+")],
              [TIMEOUT,
               Opt("--json", "flag", "output, exit_code and cwd as JSON")],
-             "NAME [--timeout S] [--json] [--] COMMAND"),
-        Verb("status", cmd_status, "show one session's state", [NAME], [JSON]),
-        Verb("list", cmd_list, "list sessions", [], [JSON]),
+             "NAME [--timeout S] [--json] [--] COMMAND", output=True),
+        Verb("status", cmd_status, "show one session's state", [NAME], [JSON], output=True),
+        Verb("list", cmd_list, "list sessions", [], [JSON], output=True),
         Verb("kill", cmd_kill, "kill sessions (and the programs in them)",
              [("names", "NAME", "*")],
              [Opt("--all", "flag", "kill every session and the server")],
@@ -408,7 +407,7 @@ VERBS = {
         Verb("attach", cmd_attach, "attach a terminal to a session (a human takes over)",
              [NAME],
              [Opt("--print", "flag", "only print the tmux command"),
-              Opt("--read-only", "flag", "watch without typing")]),
+              Opt("--read-only", "flag", "watch without typing")], output=True),
         Verb("record", cmd_record, "record output with timing; save it as asciicast v2",
              [NAME],
              [Opt("--cast", "str", "write the recording to FILE ('-': stdout)", "FILE"),
@@ -416,7 +415,8 @@ VERBS = {
              "NAME [--cast FILE | --stop]"),
         Verb("dashboard", cmd_dashboard, "watch every session live; step in (a Textual app)",
              [],
-             [Opt("--interval", "float", "seconds between refreshes (default 0.1)", "S", 0.1),
+             [Opt("--interval", "float", "seconds between refreshes (default 0.1)", "S", 0.1,
+                  positive=True),
               Opt("--naive", "flag", "capture every pane each tick (for benchmarks)")]),
         Verb("demo", cmd_demo, "drive a Python REPL in tmux and show how (the main job)"),
         Verb("skill", cmd_skill, "install the agent skill (default: ~/.claude/skills)",
@@ -442,6 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
         return exit.code
     try:
+        if verb.output:
+            check_open()
         code = verb.func(args)
         sys.stdout.flush()  # here, so that a closed pipe or a full disk is handled below
         return code

@@ -10,10 +10,11 @@ line maps errors to exit codes in one place::
     │   ├── NoSuchSession       no session of that name (or no server at all)
     │   ├── SessionExists       the name is taken
     │   ├── ProgramExited       the program ended, and a live one is needed
+    │   ├── CannotRun           the program could not be started (nothing was left running)
     │   └── SessionBusy         the shell is still running the previous command
     └── TmuxError          (4) tmux is missing, timed out or failed
         ├── TmuxNotFound
-        ├── ServerNotRunning    nothing answers on the socket
+        ├── ServerNotRunning    nothing answers on the socket (or it stopped mid-call)
         ├── ForeignServer       the socket is another user's: refused
         └── CommandFailed       tmux ran a command and refused it
 
@@ -35,6 +36,16 @@ def shell_quote(word: str) -> str:
     import shlex  # only on the error path: it is slow to import
 
     return shlex.quote(word)
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut short when long (a 5000-digit number
+    stays one readable line)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    length = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[: limit - 3]}...{text[-1]}{length}"
 
 
 class WaitTimeout(TmuxAgentError, TimeoutError):
@@ -101,6 +112,19 @@ class ProgramExited(SessionError):
             f"'tmuxagent capture {shell_quote(name)}' shows its last screen, "
             f"'tmuxagent kill {shell_quote(name)}' removes it"
         )
+
+
+class CannotRun(SessionError):
+    """The program could not be started (``start`` removed its session again).
+
+    The message says why, from the system's own error: not executable, a
+    directory, an interpreter on its ``#!`` line that does not exist, a
+    binary for another machine... ``program`` is the command's first word.
+    """
+
+    def __init__(self, message: str, program: str = "") -> None:
+        self.program = program
+        super().__init__(message)
 
 
 class SessionBusy(SessionError):
@@ -171,6 +195,7 @@ def _describe_exit(exit_status: int | None, signal: int | None) -> str:
 
 
 __all__ = [
+    "CannotRun",
     "CommandFailed",
     "ForeignServer",
     "NoSuchSession",

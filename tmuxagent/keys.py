@@ -15,7 +15,7 @@ program reading the terminal raw:
 
 from __future__ import annotations
 
-from .errors import UsageError
+from .errors import UsageError, shown
 
 _MODIFIABLE = (
     "Up", "Down", "Left", "Right", "Home", "End", "IC", "Insert", "DC", "Delete",
@@ -42,13 +42,13 @@ COMMON_KEYS = (
 
 
 def _refuse(key: str, why: str) -> UsageError:
-    return UsageError(f"cannot send {key!r}: {why}; keys are tmux key names ({COMMON_KEYS})")
+    return UsageError(f"cannot send {shown(key)}: {why}; keys are tmux key names ({COMMON_KEYS})")
 
 
 def validate_key(key: str) -> str:
     """Return tmux's spelling of ``key``, or raise UsageError."""
     if not isinstance(key, str):
-        raise UsageError(f"a key is a string such as 'Enter' or 'C-c', not {key!r}")
+        raise UsageError(f"a key is a string such as 'Enter' or 'C-c', not {shown(key)}")
     if key == "":
         raise UsageError("empty key name")
     rest = key

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from ._files import Mark, SessionFiles
 from ._host import LocalHost, absolute, default_socket
 from ._names import encode_name, session_target, validate_name
 from ._pane import Pane, list_panes, settle_status
-from ._poll import LOG_INTERVAL, READY_TIMEOUT, TMUX_TIMEOUT, check_timeout, poll_until
+from ._poll import (
+    ALIVE_INTERVAL,
+    LOG_INTERVAL,
+    READY_TIMEOUT,
+    TMUX_TIMEOUT,
+    Deadline,
+    Every,
+    calls_within,
+    check_timeout,
+    poll_until,
+)
 from ._records import session_info
 from ._screen import DEFAULT_SIZE, HISTORY_LINES, parse_size, screens
 from ._tmux import format_escape
 from .errors import (
+    CannotRun,
     CommandFailed,
     ForeignServer,
     ServerNotRunning,
@@ -21,6 +33,7 @@ from .errors import (
     TmuxError,
     UsageError,
     WaitTimeout,
+    shown,
 )
 from .session import Session
 
@@ -64,10 +77,13 @@ def _environment(
         environment["TMUXAGENT_SESSION_ID"] = session_id
     for key, value in (env or {}).items():
         if not key or "=" in key or "\0" in key or "\0" in value:
-            raise UsageError(f"invalid environment variable {key!r}")
+            raise UsageError(f"invalid environment variable {shown(key)}")
         environment[key] = value
     return environment
 
+
+#: The size of a socket address's path (with its NUL): longer paths cannot be used.
+_SUN_PATH = 104 if sys.platform == "darwin" else 108
 
 #: The most bytes of output a session's log keeps, unless told otherwise.
 DEFAULT_LOG_LIMIT = 100 * 1024 * 1024
@@ -89,7 +105,7 @@ def parse_log_limit(value: int | str) -> int:
     limit = number * unit
     if number < 0 or not unit or (limit and limit < 1 << 16) or limit >= 1 << 62:
         raise UsageError(
-            f"invalid log limit {value!r}: give bytes or a size such as 100M or 2G "
+            f"invalid log limit {shown(value)}: give bytes or a size such as 100M or 2G "
             "(at least 64K; 0 keeps all output)"
         )
     return limit
@@ -98,8 +114,10 @@ def parse_log_limit(value: int | str) -> int:
 class Server:
     """A private tmux server for agent sessions.
 
-    ``socket`` defaults to :func:`default_socket`. Nothing runs until the first
-    :meth:`start`; the server exits when its last session is killed.
+    ``socket`` defaults to :func:`default_socket` (an empty
+    ``$TMUXAGENT_SOCKET`` counts as unset; an empty ``socket`` is refused).
+    Nothing runs until the first :meth:`start`; the server exits when its
+    last session is killed.
     """
 
     def __init__(
@@ -120,7 +138,14 @@ class Server:
             if log_limit is None
             else log_limit
         )
+        if socket is not None and not os.fspath(socket):
+            raise UsageError("the socket path is empty; give a path, or none for the default")
         path = default_socket() if socket is None else absolute(socket)
+        if len(os.fsencode(path)) >= _SUN_PATH:  # tmux could not use it
+            raise UsageError(
+                f"the socket path {shown(path)} is too long ({len(os.fsencode(path))} bytes; "
+                f"a socket's path holds at most {_SUN_PATH - 1})"
+            )
         #: Where tmux runs: every tmux call, file and process goes through it.
         self.host: Host = LocalHost(
             path, timeout=timeout, config=os.environ.get("TMUXAGENT_CONFIG")
@@ -187,6 +212,11 @@ class Server:
         the current directory). ``record`` marks where a recording (asciicast
         export) starts. The log keeps the last ``log_limit`` bytes of output
         (default: the server's :attr:`log_limit`; 0: all of it).
+
+        Returns once the program runs (exec succeeded). A program that cannot
+        run (not executable, a directory, an interpreter on its ``#!`` line
+        that does not exist, a binary for another machine) raises CannotRun,
+        with nothing left behind: the name is free again.
         """
         validate_name(name)
         limit = self.log_limit if log_limit is None else parse_log_limit(log_limit)
@@ -196,6 +226,8 @@ class Server:
                 f"command must be a list of words, e.g. {command.split()!r}, not a string"
             )
         cols, rows = parse_size(size)
+        if cwd is not None and not os.fspath(cwd):
+            raise UsageError("the working directory is empty; give a directory, or none for here")
         if cwd is None:
             try:
                 cwd = os.getcwd()
@@ -222,13 +254,18 @@ class Server:
         try:
             files.write_mark(Mark(0))
             launcher = host.launcher(files, argv, environment, workdir)
-            self._new_session(name, files, launcher, cols, rows, workdir, limit)
+            launcher_pid = self._new_session(name, files, launcher, cols, rows, workdir, limit)
         except BaseException:
             files.remove()
             raise
+        failed = host.launch_error(files, launcher_pid)
+        if failed is not None:  # leave nothing running, and the name free
+            host.end_session(files, session_target(name), None)
+            raise CannotRun(failed, argv[0])
         if record:
             host.start_recording(files, started=created, offset=0, cols=cols, rows=rows, screen="")
         session = Session(self, name)
+        session._at.made(files.root)
         if shell:
             self._wait_first_prompt(session, files, ready_timeout, token)
         return session
@@ -236,13 +273,15 @@ class Server:
     def _new_session(
         self, name: str, files: SessionFiles, launcher: list[str], cols: int, rows: int, cwd: str,
         log_limit: int,
-    ) -> None:  # fmt: skip
+    ) -> int:  # fmt: skip
+        """Make the session; the pid of its launcher."""
         target = session_target(name)
         try:
-            self.host.tmux(
+            made = self.host.tmux(
                 *(["set", scope, option, value] for scope, option, value in _SERVER_OPTIONS),
                 [
-                    "new-session", "-d", "-P", "-F", "#{session_id}", "-s", encode_name(name),
+                    "new-session", "-d", "-P", "-F", "#{session_id} #{pane_pid}",
+                    "-s", encode_name(name),
                     "-x", str(cols), "-y", str(rows), "-c", format_escape(cwd), "--", *launcher,
                 ],
                 # tmux 3.3a crashes on new-session with a global 'manual' size.
@@ -257,21 +296,32 @@ class Server:
         except CommandFailed as exc:
             if "duplicate session" in exc.stderr:
                 raise SessionExists(name) from None
-            created = exc.stdout.strip()
+            created = exc.stdout.split(" ")[0]
             if created.startswith("$"):  # do not leave half a session behind
                 try:
                     self.host.tmux(["kill-session", "-t", created])
                 except TmuxError:
                     pass
             raise
+        return int(made.split()[1])
 
     def _wait_first_prompt(
         self, session: Session, files: SessionFiles, timeout: float, token: str | None
     ) -> None:
         from ._shell import has_prompt
 
-        if not poll_until(lambda: has_prompt(files, 0, token), timeout, interval=LOG_INTERVAL):
-            raise WaitTimeout("the agent shell's first prompt", timeout, session._screen_tail())
+        alive = Every(ALIVE_INTERVAL)
+
+        def ready() -> bool:
+            if has_prompt(files, 0, token):
+                return True
+            if alive.due():  # ProgramExited if the shell ended, or the server stopped
+                session._at.live(again=True)
+            return False
+
+        with calls_within(Deadline(timeout)) as deadline:
+            if not poll_until(ready, deadline, interval=LOG_INTERVAL):
+                raise WaitTimeout("the agent shell's first prompt", timeout, session._screen_tail())
 
     def _panes(self) -> list[Pane]:
         try:

@@ -20,6 +20,7 @@ from ._poll import (
     LOG_INTERVAL,
     Deadline,
     Every,
+    calls_within,
     check_timeout,
     poll_until,
 )
@@ -28,9 +29,11 @@ from .errors import (
     ProgramExited,
     SessionBusy,
     SessionError,
+    TmuxError,
     UsageError,
     WaitTimeout,
     shell_quote,
+    shown,
 )
 
 TYPE_CHECKING = False
@@ -163,9 +166,12 @@ class Session:
         return _screen.capture(self._host, self._at.pane(), lines=lines, history=history, ansi=ansi)
 
     def _screen_tail(self, count: int = 15) -> str:
+        """The last lines of the screen, for a timeout's message: a short look
+        (a server that does not answer at once leaves it empty)."""
         try:
-            return "\n".join(self.capture().lines[-count:])
-        except SessionError:
+            with calls_within(Deadline(0)):
+                return "\n".join(self.capture().lines[-count:])
+        except (SessionError, TmuxError):
             return ""
 
     def read(self, *, max_chars: int = DEFAULT_READ_CHARS) -> str:
@@ -236,7 +242,7 @@ class Session:
                 if pane.dead:
                     raise ProgramExited(self.name, pane.exit_status, pane.signal)
                 if alive.due():
-                    pane = self._at.pane()
+                    pane = self._at.pane(again=True)
                     if pane.dead:
                         self._host.complete_log(files)
                         watch.final = True  # nothing more will come: a last look decides
@@ -268,25 +274,25 @@ class Session:
 
         check_timeout(timeout)
         regex = compile_pattern(pattern)
-        deadline = Deadline(timeout)
-        pane, files = self._at.complete()
-        mark = files.mark()
-        resume = files.matched(mark)
+        with calls_within(Deadline(timeout)) as deadline:
+            pane, files = self._at.complete()
+            mark = files.mark()
+            resume = files.matched(mark)
 
-        def watch(files: SessionFiles, mark: Mark, cols: int, rows: int) -> OutputWatch:
-            return OutputWatch(files, mark, cols, rows, resume)
+            def watch(files: SessionFiles, mark: Mark, cols: int, rows: int) -> OutputWatch:
+                return OutputWatch(files, mark, cols, rows, resume)
 
-        match, done = self._follow(
-            pane,
-            files,
-            watch,
-            mark,
-            deadline,
-            lambda watch: watch.search(regex, deadline),
-            f"text matching /{regex.pattern}/",
-            Every(ALIVE_FIRST, backoff=1.5),
-        )
-        files.note_match(mark, *done.matched_at)
+            match, done = self._follow(
+                pane,
+                files,
+                watch,
+                mark,
+                deadline,
+                lambda watch: watch.search(regex, deadline),
+                f"text matching /{regex.pattern}/",
+                Every(ALIVE_FIRST, backoff=1.5),
+            )
+            files.note_match(mark, *done.matched_at)
         return match
 
     def wait_idle(self, seconds: float, *, timeout: float | None = None) -> None:
@@ -296,10 +302,15 @@ class Session:
         limit = seconds + DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout)
         if limit < seconds:
             raise UsageError(f"timeout ({limit:g}s) is shorter than the idle period ({seconds:g}s)")
-        pane, files = self._at.live()
-        if not _screen.wait_still(self._host, pane.id, files, seconds, limit, check=self._at.live):
-            what = f"the screen to stay unchanged for {seconds:g}s"
-            raise WaitTimeout(what, limit, self._screen_tail())
+        with calls_within(Deadline(limit)) as deadline:
+            pane, files = self._at.live()
+
+            def check() -> object:
+                return self._at.live(again=True)
+
+            if not _screen.wait_still(self._host, pane.id, files, seconds, deadline, check=check):
+                what = f"the screen to stay unchanged for {seconds:g}s"
+                raise WaitTimeout(what, limit, self._screen_tail())
 
     def wait_exit(self, *, timeout: float = DEFAULT_TIMEOUT) -> int:
         """Wait until the program ends; returns its exit status (-N: signal N).
@@ -308,15 +319,18 @@ class Session:
         """
         check_timeout(timeout)
 
-        def ended() -> tuple[Pane, SessionFiles] | None:
-            found = self._at.lookup()
+        def ended(again: bool = True) -> tuple[Pane, SessionFiles] | None:
+            found = self._at.lookup(again=again)
             return found if found[0].dead else None
 
-        found = poll_until(ended, timeout, interval=0.01, backoff=1.5, most=0.25)
-        if found is None:
-            raise WaitTimeout("the program to exit", timeout, self._screen_tail())
-        pane, files = found
-        self._host.complete_log(files)
+        with calls_within(Deadline(timeout)) as deadline:
+            found = ended(again=False) or poll_until(
+                ended, deadline, interval=0.01, backoff=1.5, most=0.25
+            )
+            if found is None:
+                raise WaitTimeout("the program to exit", timeout, self._screen_tail())
+            pane, files = found
+            self._host.complete_log(files)
         if pane.signal:
             return -pane.signal
         return pane.exit_status if pane.exit_status is not None else -1
@@ -343,26 +357,27 @@ class Session:
         On timeout the command keeps running: :meth:`wait_prompt` waits for it,
         ``keys('C-c')`` interrupts it.
         """
+        from ._input import held_interrupt
         from ._shell import has_prompt
 
         check_timeout(timeout)
         if not command.strip():
             raise UsageError("run needs a command")
-        pane, files = self._at.live()
-        token = self._shell("run", files)
-        if not has_prompt(files, files.mark().offset, token):
-            raise SessionBusy(self.name)
-        from ._input import held_interrupt
-
-        # As a paste, so that readline takes it literally: a tab in the command
-        # would otherwise complete file names, and lines would run one by one.
-        # A Ctrl-C meanwhile waits for the Enter: else the shell would be left
-        # with the command typed and not run, and every later run refused.
-        with held_interrupt():
-            mark, _ = self._type_input(
-                command.strip("\n"), bracketed=True, enter=True, live=(pane, files)
-            )
-        return self._await_prompt(pane, files, mark, timeout, f"{command!r} to finish", token)
+        with calls_within(Deadline(timeout)) as deadline:
+            pane, files = self._at.live()
+            token = self._shell("run", files)
+            if not has_prompt(files, files.mark().offset, token):
+                raise SessionBusy(self.name)
+            # As a paste, so that readline takes it literally: a tab in the command
+            # would otherwise complete file names, and lines would run one by one.
+            # A Ctrl-C meanwhile waits for the Enter: else the shell would be left
+            # with the command typed and not run, and every later run refused.
+            with held_interrupt():
+                mark, _ = self._type_input(
+                    command.strip("\n"), bracketed=True, enter=True, live=(pane, files)
+                )
+            what = f"{shown(command)} to finish"
+            return self._await_prompt(pane, files, mark, deadline, what, token)
 
     def wait_prompt(self, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
         """Wait until the agent shell's prompt is back after the last input.
@@ -373,12 +388,14 @@ class Session:
         if asked again. A text wait after it starts at that prompt.
         """
         check_timeout(timeout)
-        pane, files = self._at.complete()
-        token = self._shell("wait --prompt", files)
-        return self._await_prompt(pane, files, files.mark(), timeout, "the shell prompt", token)
+        with calls_within(Deadline(timeout)) as deadline:
+            pane, files = self._at.complete()
+            token = self._shell("wait --prompt", files)
+            mark = files.mark()
+            return self._await_prompt(pane, files, mark, deadline, "the shell prompt", token)
 
     def _await_prompt(
-        self, pane: Pane, files: SessionFiles, mark: Mark, timeout: float, what: str,
+        self, pane: Pane, files: SessionFiles, mark: Mark, deadline: Deadline, what: str,
         token: str | None,
     ) -> RunResult:  # fmt: skip
         """Follow the output from ``mark`` to the first prompt marker with ``token``;
@@ -396,7 +413,7 @@ class Session:
             return ShellWatch(files, mark, cols, rows, token)
 
         result, done = self._follow(
-            pane, files, watch, mark, Deadline(timeout), ShellWatch.result, what, alive
+            pane, files, watch, mark, deadline, ShellWatch.result, what, alive
         )
         files.note_match(mark, done.offset, *done.ends[0])
         return result
@@ -417,7 +434,14 @@ class Session:
         )  # fmt: skip
 
     def stop_recording(self) -> None:
-        self._host.stop_recording(self.files)
+        """End the recording: SessionError when none is under way."""
+        files = self.files
+        if not self._host.stop_recording(files):
+            how = "it was stopped already" if self._host.recording(files) else "none was started"
+            raise SessionError(
+                f"session {self.name!r} is not being recorded ({how}); "
+                f"'tmuxagent record {shell_quote(self.name)}' starts a recording"
+            )
 
     @property
     def recorded(self) -> bool:
