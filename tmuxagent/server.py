@@ -321,7 +321,9 @@ class Server:
 
         with calls_within(Deadline(timeout)) as deadline:
             if not poll_until(ready, deadline, interval=LOG_INTERVAL):
-                raise WaitTimeout("the agent shell's first prompt", timeout, session._screen_tail())
+                from ._waits import screen_tail
+
+                raise WaitTimeout("the agent shell's first prompt", timeout, screen_tail(session))
 
     def _panes(self) -> list[Pane]:
         try:

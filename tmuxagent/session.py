@@ -2,8 +2,9 @@
 
 :class:`Session` is the face; the work is done by one module per concern:
 ``_input`` (typing, Enter), ``_screen`` (captures), ``_output`` (the log as
-text, minus echo), ``_shell`` (the agent shell's prompts), all of it through
-the session's host (``_host``), where tmux, the files and the processes are.
+text, minus echo), ``_waits`` (waits followed to their deadline), ``_shell``
+(the agent shell's prompts), all of it through the session's host
+(``_host``), where tmux, the files and the processes are.
 """
 
 from __future__ import annotations
@@ -13,47 +14,27 @@ import time
 from . import _screen
 from ._names import validate_name
 from ._pane import SessionPane, vanishing
-from ._poll import (
-    ALIVE_FIRST,
-    ALIVE_INTERVAL,
-    DEFAULT_TIMEOUT,
-    LOG_INTERVAL,
-    Deadline,
-    Every,
-    calls_within,
-    check_timeout,
-    poll_until,
-)
+from ._poll import DEFAULT_TIMEOUT
 from ._records import session_info
 from .errors import (
-    ProgramExited,
-    SessionBusy,
     SessionError,
-    TmuxError,
     UsageError,
-    WaitTimeout,
     shell_quote,
-    shown,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
-    from collections.abc import Callable
     from pathlib import Path
-    from typing import TextIO, TypeVar
+    from typing import TextIO
 
     from ._files import Mark, SessionFiles
     from ._host import Host
     from ._input import Sent
-    from ._output import OutputWatch
     from ._pane import Pane
     from ._read import ReadStream
     from ._records import Capture, RunResult, SessionInfo
     from .server import Server
-
-    T = TypeVar("T")
-    W = TypeVar("W", bound=OutputWatch)
 
 #: What ``read`` returns at most before it cuts out the middle.
 DEFAULT_READ_CHARS = 500_000
@@ -165,15 +146,6 @@ class Session:
             raise UsageError("--lines must be at least 1")
         return _screen.capture(self._host, self._at.pane(), lines=lines, history=history, ansi=ansi)
 
-    def _screen_tail(self, count: int = 15) -> str:
-        """The last lines of the screen, for a timeout's message: a short look
-        (a server that does not answer at once leaves it empty)."""
-        try:
-            with calls_within(Deadline(0)):
-                return "\n".join(self.capture().lines[-count:])
-        except (SessionError, TmuxError):
-            return ""
-
     def read(self, *, max_chars: int = DEFAULT_READ_CHARS) -> str:
         """All output since the previous ``read`` (or since start), as text.
 
@@ -207,53 +179,6 @@ class Session:
 
     # -- waiting ---------------------------------------------------------------
 
-    def _follow(
-        self,
-        pane: Pane,
-        files: SessionFiles,
-        watch_type: Callable[[SessionFiles, Mark, int, int], W],
-        mark: Mark,
-        deadline: Deadline,
-        until: Callable[[W], T | None],
-        what: str,
-        alive: Every,
-    ) -> tuple[T, W]:
-        """Follow the output from ``mark`` until ``until(watch)`` gives a result.
-
-        ``until`` runs whenever output arrives (and on every look while the
-        watch has a match to confirm); whether the program still runs is
-        checked when ``alive`` is due. Returns the result and the (closed)
-        watch. Raises ProgramExited when the program ends without it (after
-        all its output is in), WaitTimeout at ``deadline`` (``what`` says what
-        was awaited).
-        """
-        with watch_type(files, mark, pane.cols, pane.rows) as watch:
-            fresh = True
-            watch.final = pane.dead  # then the caller has all its output in the log
-            watch.input_wait = lambda: self._host.input_wait(pane.pid)
-
-            def step() -> T | None:
-                nonlocal pane, fresh
-                if watch.poll() or fresh or watch.pending:
-                    fresh = False
-                    found = until(watch)
-                    if found is not None:
-                        return found
-                if pane.dead:
-                    raise ProgramExited(self.name, pane.exit_status, pane.signal)
-                if alive.due():
-                    pane = self._at.pane(again=True)
-                    if pane.dead:
-                        self._host.complete_log(files)
-                        watch.final = True  # nothing more will come: a last look decides
-                        fresh = True
-                return None
-
-            result = poll_until(step, deadline, interval=LOG_INTERVAL)
-        if result is None:
-            raise WaitTimeout(what, deadline.seconds, self._screen_tail())
-        return result, watch
-
     def wait_text(
         self, pattern: str | re.Pattern[str], *, timeout: float = DEFAULT_TIMEOUT
     ) -> re.Match[str]:
@@ -270,85 +195,26 @@ class Session:
         UsageError for a pattern that is not a regex, or that keeps searching
         past the timeout (it backtracks catastrophically).
         """
-        from ._output import OutputWatch, compile_pattern
+        from . import _waits
 
-        check_timeout(timeout)
-        regex = compile_pattern(pattern)
-        with calls_within(Deadline(timeout)) as deadline:
-            pane, files = self._at.complete()
-            mark = files.mark()
-            resume = files.matched(mark)
-
-            def watch(files: SessionFiles, mark: Mark, cols: int, rows: int) -> OutputWatch:
-                return OutputWatch(files, mark, cols, rows, resume)
-
-            match, done = self._follow(
-                pane,
-                files,
-                watch,
-                mark,
-                deadline,
-                lambda watch: watch.search(regex, deadline),
-                f"text matching /{regex.pattern}/",
-                Every(ALIVE_FIRST, backoff=1.5),
-            )
-            files.note_match(mark, *done.matched_at)
-        return match
+        return _waits.wait_text(self, pattern, timeout=timeout)
 
     def wait_idle(self, seconds: float, *, timeout: float | None = None) -> None:
         """Wait until the screen has not changed for ``seconds``."""
-        if not 0 < seconds < 1e9:  # also refuses nan and inf
-            raise UsageError(f"the idle period must be a positive number of seconds, not {seconds}")
-        limit = seconds + DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout)
-        if limit < seconds:
-            raise UsageError(f"timeout ({limit:g}s) is shorter than the idle period ({seconds:g}s)")
-        with calls_within(Deadline(limit)) as deadline:
-            pane, files = self._at.live()
+        from . import _waits
 
-            def check() -> object:
-                return self._at.live(again=True)
-
-            if not _screen.wait_still(self._host, pane.id, files, seconds, deadline, check=check):
-                what = f"the screen to stay unchanged for {seconds:g}s"
-                raise WaitTimeout(what, limit, self._screen_tail())
+        return _waits.wait_idle(self, seconds, timeout=timeout)
 
     def wait_exit(self, *, timeout: float = DEFAULT_TIMEOUT) -> int:
         """Wait until the program ends; returns its exit status (-N: signal N).
 
         When it returns, everything the program wrote is in the log.
         """
-        check_timeout(timeout)
+        from . import _waits
 
-        def ended(again: bool = True) -> tuple[Pane, SessionFiles] | None:
-            found = self._at.lookup(again=again)
-            return found if found[0].dead else None
-
-        with calls_within(Deadline(timeout)) as deadline:
-            found = ended(again=False) or poll_until(
-                ended, deadline, interval=0.01, backoff=1.5, most=0.25
-            )
-            if found is None:
-                raise WaitTimeout("the program to exit", timeout, self._screen_tail())
-            pane, files = found
-            self._host.complete_log(files)
-        if pane.signal:
-            return -pane.signal
-        return pane.exit_status if pane.exit_status is not None else -1
+        return _waits.wait_exit(self, timeout=timeout)
 
     # -- the agent shell -------------------------------------------------------
-
-    def _shell(self, verb: str, files: SessionFiles) -> str | None:
-        """The token of the agent shell's prompt marker (None: an older session's)."""
-        from ._shell import session_token
-
-        meta = self._at.meta(files)
-        if not meta.get("shell"):
-            raise UsageError(
-                f"session {self.name!r} does not run the tmuxagent shell, so '{verb}' "
-                "cannot tell when a command ends; use send + wait, or start a "
-                "session without COMMAND"
-            )
-        return session_token(meta)
 
     def run(self, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
         """Run ``command`` in the agent shell; return its output and exit code.
@@ -357,27 +223,9 @@ class Session:
         On timeout the command keeps running: :meth:`wait_prompt` waits for it,
         ``keys('C-c')`` interrupts it.
         """
-        from ._input import held_interrupt
-        from ._shell import has_prompt
+        from . import _waits
 
-        check_timeout(timeout)
-        if not command.strip():
-            raise UsageError("run needs a command")
-        with calls_within(Deadline(timeout)) as deadline:
-            pane, files = self._at.live()
-            token = self._shell("run", files)
-            if not has_prompt(files, files.mark().offset, token):
-                raise SessionBusy(self.name)
-            # As a paste, so that readline takes it literally: a tab in the command
-            # would otherwise complete file names, and lines would run one by one.
-            # A Ctrl-C meanwhile waits for the Enter: else the shell would be left
-            # with the command typed and not run, and every later run refused.
-            with held_interrupt():
-                mark, _ = self._type_input(
-                    command.strip("\n"), bracketed=True, enter=True, live=(pane, files)
-                )
-            what = f"{shown(command)} to finish"
-            return self._await_prompt(pane, files, mark, deadline, what, token)
+        return _waits.run(self, command, timeout=timeout)
 
     def wait_prompt(self, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
         """Wait until the agent shell's prompt is back after the last input.
@@ -387,36 +235,9 @@ class Session:
         all of it, whatever a text wait matched meanwhile, and the same again
         if asked again. A text wait after it starts at that prompt.
         """
-        check_timeout(timeout)
-        with calls_within(Deadline(timeout)) as deadline:
-            pane, files = self._at.complete()
-            token = self._shell("wait --prompt", files)
-            mark = files.mark()
-            return self._await_prompt(pane, files, mark, deadline, "the shell prompt", token)
+        from . import _waits
 
-    def _await_prompt(
-        self, pane: Pane, files: SessionFiles, mark: Mark, deadline: Deadline, what: str,
-        token: str | None,
-    ) -> RunResult:  # fmt: skip
-        """Follow the output from ``mark`` to the first prompt marker with ``token``;
-        the next text wait starts there."""
-        from ._shell import ShellWatch
-
-        name = shell_quote(self.name)
-        what += (
-            f" (it keeps running: 'tmuxagent wait {name} --prompt' "
-            f"waits for it, 'tmuxagent keys {name} C-c' interrupts it)"
-        )
-        alive = Every(ALIVE_INTERVAL)
-
-        def watch(files: SessionFiles, mark: Mark, cols: int, rows: int) -> ShellWatch:
-            return ShellWatch(files, mark, cols, rows, token)
-
-        result, done = self._follow(
-            pane, files, watch, mark, deadline, ShellWatch.result, what, alive
-        )
-        files.note_match(mark, done.offset, *done.ends[0])
-        return result
+        return _waits.wait_prompt(self, timeout=timeout)
 
     # -- status and end --------------------------------------------------------
 
