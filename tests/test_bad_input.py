@@ -181,7 +181,30 @@ OPTIONS: dict[tuple[str, str], list[tuple[str, str, int, str]]] = {
     ("dashboard", "--interval"): numbers(("zero", "0", 2, "above 0")),
     ("dashboard", "--naive"): FLAG_ROWS,
     ("skill", "--force"): FLAG_ROWS,
+    ("keys", "--json"): FLAG_ROWS,
 }
+
+
+def _step_rows(verb: str) -> dict[tuple[str, str], list[tuple[str, str, int, str]]]:
+    """A step's wait (issue 11), refused before anything is typed or started."""
+    rows = {
+        (verb, "--wait"): [
+            EMPTY,
+            ("not a regex", "(", 2, "invalid regex"),
+            ("too many repeats", "a{4294967296}", 2, "too large"),
+        ],
+        (verb, "--wait-idle"): numbers(
+            ("zero", "0", 2, "above 0"), ("longer than the timeout", "31", 2, "at most the timeout")
+        ),
+        (verb, "--timeout"): numbers(),
+    }
+    if verb != "start":
+        rows[verb, "--wait-prompt"] = FLAG_ROWS
+    return rows
+
+
+for _verb in ("start", "send", "keys", "paste"):
+    OPTIONS.update(_step_rows(_verb))
 
 #: A session name that no verb takes: (label, value, exit code, text).
 NAME_ROWS = [

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
+    from ._input import Sent
     from ._read import ReadStream
 
 PROG = "tmuxagent"
@@ -301,6 +302,17 @@ def _assign(verb: Verb, args: Args, words: list[str]) -> None:
         raise fail(verb.name, f"unexpected {' '.join(shown(w) for w in words[:3])}; quote TEXT")
 
 
+def env_pairs(pairs: Sequence[str]) -> dict[str, str]:
+    """--env's KEY=VALUE pairs as a mapping."""
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env wants KEY=VALUE, got {shown(pair)}")
+        env[key] = value
+    return env
+
+
 # -- output ---------------------------------------------------------------------
 
 
@@ -333,6 +345,40 @@ def dump_json(data: Any) -> str:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(dump_json(data) + "\n")
+
+
+def print_result(output: str, exit_code: int | None = None) -> None:
+    """A command's output on stdout; its exit status, when not 0, on stderr."""
+    if output:
+        print_text(output)
+    if exit_code:
+        sys.stderr.write(f"[exit status {exit_code}]\n")
+
+
+def step_json(name: str | None, sent: Sent) -> dict[str, Any]:
+    """What ``send``, ``paste`` or ``keys`` did, and what its wait saw, for
+    --json (only the latter without ``name``: ``start``'s wait)."""
+    data: dict[str, Any] = {}
+    if name is not None:
+        data = {"name": name, "enter": sent.enter, "retried": sent.retried}
+    if sent.output is not None:
+        data["output"] = sent.output
+    if sent.match is not None:
+        data["match"] = sent.match.group()
+    if sent.exit_code is not None:
+        data["exit_code"] = sent.exit_code
+    return data
+
+
+def plain(key: str, value: object) -> str:
+    """A status value for people: yes/no, '-' for nothing, signal names."""
+    if key == "signal" and isinstance(value, int):
+        from .errors import signal_name
+
+        return signal_name(value) or "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
 
 
 def deliver(stream: ReadStream) -> None:

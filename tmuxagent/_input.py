@@ -20,6 +20,8 @@ from ._records import Struct
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+
     from ._files import SessionFiles
     from ._host import Host
     from ._pane import Pane
@@ -133,17 +135,23 @@ class held_interrupt:
 
 
 class Sent(Struct):
-    """What ``send`` and ``paste`` did with Enter.
+    """What ``send``, ``paste`` and ``keys`` did, and saw when asked to wait.
 
     ``enter``: Enter was pressed. ``retried``: it was pressed a second time,
     because the program had dropped the first (see :func:`press_enter`).
+    With a wait: ``output``, what the program printed after the input
+    (without its echo), up to the end of the ``match`` for a text wait;
+    ``exit_code`` for the agent shell's prompt. None without.
     """
 
-    __slots__ = ("enter", "retried")
+    __slots__ = ("enter", "retried", "output", "match", "exit_code")
 
     def __init__(self, enter: bool = False, retried: bool = False) -> None:
         self.enter = enter
         self.retried = retried
+        self.output: str | None = None
+        self.match: re.Match[str] | None = None
+        self.exit_code: int | None = None
 
 
 def press_enter(

@@ -214,7 +214,7 @@ class OutputWatch:
     ) -> None:
         self.files = files
         self._file: IO[bytes] = files.open_log(mark.offset)
-        self.offset = mark.offset
+        self.offset = self.start = mark.offset
         # The cursor's line is always the first one, even if nothing is written
         # to it: the echo is looked for there.
         fresh = mark.offset == 0
@@ -308,6 +308,23 @@ class OutputWatch:
 
     def text(self) -> str:
         return "\n".join(self.lines())
+
+    def output(self, upto: tuple[int, int] | None = None) -> str:
+        """The output after the echo so far, or up to line ``upto[0]``,
+        column ``upto[1]`` (where a match ended). Lines that a long wait
+        forgot are named in a note at the start."""
+        start = self.history.forgotten
+        out = []
+        if start:
+            out.append(f"[tmuxagent: {start} earlier lines are left out here; 'read' has them]")
+        drops = self.echo.drops
+        for i, line in enumerate(self._all(start), start):
+            if upto is not None and i >= upto[0]:
+                out.append(line[: upto[1]])
+                break
+            if not drops(i, line):
+                out.append(line)
+        return "\n".join(out)
 
     def _segments(self, start: int) -> list[_Segment]:
         """What a search sees from line ``start`` on: no echo, nothing consumed."""

@@ -129,7 +129,7 @@ class ReadStream:
         text = term.text()
         after = _after(term, end, cursor, text)
         if len(note) + len(text) > max_chars:
-            return [_Piece(note + _cut(text, max_chars, files, cursor.offset, end), after)]
+            return [_Piece(note + cut_middle(text, max_chars, files, cursor.offset, end), after)]
         pieces, done = [], 0
         for fed, before, row in safe:
             if len(before) > done and text.startswith(before):
@@ -158,7 +158,9 @@ def _budget(max_chars: int) -> int:
     return max(4 * max_chars, 1 << 20)
 
 
-def _cut(text: str, max_chars: int, files: SessionFiles, start: int, end: int) -> str:
+def cut_middle(text: str, max_chars: int, files: SessionFiles, start: int, end: int) -> str:
+    """``text`` cut to about ``max_chars``: its head and tail, and between them a
+    note naming where in the log (bytes ``start`` to ``end``) the rest is."""
     head, tail = text[: max_chars // 2], text[-(max_chars // 2) :]
     return _join(head, f"{len(text) - max_chars} characters", tail, files, start, end)
 
@@ -195,7 +197,7 @@ def render_range(
         term.feed(files.read_log(start, end))
         text = term.text()
         if len(text) > max_chars:
-            text = _cut(text, max_chars, files, start, end)
+            text = cut_middle(text, max_chars, files, start, end)
         return Rendered(text, _after(term, end, cursor, text))
     half = _budget(max_chars) // 2
     head_term = Terminal(cols, rows, x=cursor.x, y=cursor.y, continues_line=cursor.mid_line,

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     from ._files import Mark, SessionFiles
+    from ._input import Sent
     from ._output import OutputWatch
     from ._pane import Pane
     from ._records import RunResult
@@ -111,31 +112,41 @@ def _follow(
 def wait_text(
     session: Session, pattern: str | re.Pattern[str], *, timeout: float = DEFAULT_TIMEOUT
 ) -> re.Match[str]:
-    from ._output import OutputWatch, compile_pattern
+    from ._output import compile_pattern
 
     check_timeout(timeout)
     regex = compile_pattern(pattern)
     with calls_within(Deadline(timeout)) as deadline:
-        pane, files = session._at.complete()
-        mark = files.mark()
-        resume = files.matched(mark)
+        return _text(session, regex, deadline)[0]
 
-        def watch(files: SessionFiles, mark: Mark, cols: int, rows: int) -> OutputWatch:
-            return OutputWatch(files, mark, cols, rows, resume)
 
-        match, done = _follow(
-            session,
-            pane,
-            files,
-            watch,
-            mark,
-            deadline,
-            lambda watch: watch.search(regex, deadline),
-            f"text matching /{regex.pattern}/",
-            Every(ALIVE_FIRST, backoff=1.5),
-        )
-        files.note_match(mark, *done.matched_at)
-    return match
+def _text(
+    session: Session, regex: re.Pattern[str], deadline: Deadline
+) -> tuple[re.Match[str], OutputWatch]:
+    """The first match of ``regex`` after the last input (and the last match
+    since), and the watch that found it."""
+    from ._output import OutputWatch
+
+    pane, files = session._at.complete()
+    mark = files.mark()
+    resume = files.matched(mark)
+
+    def watch(files: SessionFiles, mark: Mark, cols: int, rows: int) -> OutputWatch:
+        return OutputWatch(files, mark, cols, rows, resume)
+
+    match, done = _follow(
+        session,
+        pane,
+        files,
+        watch,
+        mark,
+        deadline,
+        lambda watch: watch.search(regex, deadline),
+        f"text matching /{regex.pattern}/",
+        Every(ALIVE_FIRST, backoff=1.5),
+    )
+    files.note_match(mark, *done.matched_at)
+    return match, done
 
 
 def wait_idle(session: Session, seconds: float, *, timeout: float | None = None) -> None:
@@ -145,14 +156,18 @@ def wait_idle(session: Session, seconds: float, *, timeout: float | None = None)
     if limit < seconds:
         raise UsageError(f"timeout ({limit:g}s) is shorter than the idle period ({seconds:g}s)")
     with calls_within(Deadline(limit)) as deadline:
-        pane, files = session._at.live()
+        _still(session, seconds, deadline)
 
-        def check() -> object:
-            return session._at.live(again=True)
 
-        if not _screen.wait_still(session._host, pane.id, files, seconds, deadline, check=check):
-            what = f"the screen to stay unchanged for {seconds:g}s"
-            raise WaitTimeout(what, limit, screen_tail(session))
+def _still(session: Session, seconds: float, deadline: Deadline) -> None:
+    pane, files = session._at.live()
+
+    def check() -> object:
+        return session._at.live(again=True)
+
+    if not _screen.wait_still(session._host, pane.id, files, seconds, deadline, check=check):
+        what = f"the screen to stay unchanged for {seconds:g}s"
+        raise WaitTimeout(what, deadline.seconds, screen_tail(session))
 
 
 def wait_exit(session: Session, *, timeout: float = DEFAULT_TIMEOUT) -> int:
@@ -248,3 +263,80 @@ def _await_prompt(
     )
     files.note_match(mark, done.offset, *done.ends[0])
     return result
+
+
+# -- steps: input, then a wait, in one call ---------------------------------------------
+
+
+class StepWait:
+    """What a step (``send``, ``paste``, ``keys`` with a wait) waits for once
+    its input is in: checked before anything is typed, so that a bad regex
+    or timeout types nothing."""
+
+    def __init__(
+        self,
+        wait: str | re.Pattern[str] | None,
+        idle: float | None,
+        timeout: float,
+        prompt_of: Session | None = None,
+    ) -> None:
+        """``prompt_of``: the session whose agent shell's prompt is awaited."""
+        from ._output import compile_pattern
+
+        prompt = prompt_of is not None
+        if (wait is not None) + (idle is not None) + prompt > 1:
+            raise UsageError("wait for one thing: text (--wait), a still screen (--wait-idle) "
+                             "or the agent shell's prompt (--wait-prompt)")  # fmt: skip
+        self.timeout = check_timeout(timeout)
+        self.regex = None if wait is None else compile_pattern(wait)
+        if idle is not None and not 0 < idle <= timeout:
+            raise UsageError(
+                f"the idle period must be more than 0 seconds and at most the timeout "
+                f"({timeout:g}s), not {idle:g}"
+            )
+        self.idle = idle
+        self.token = (
+            None if prompt_of is None else _shell(prompt_of, "--wait-prompt", prompt_of.files)
+        )
+
+    def finish(self, session: Session, mark: Mark, sent: Sent) -> Sent:
+        """``sent``, with what the program printed after the input (``mark``),
+        once it shows what was awaited: up to the end of the match for text;
+        all of it for a still screen; the command's output and exit code for
+        the prompt."""
+        with calls_within(Deadline(self.timeout)) as deadline:
+            if self.regex is not None:
+                sent.match, watch = _text(session, self.regex, deadline)
+                sent.output = _output(session, watch, watch.matched_at[1:])
+            elif self.idle is not None:
+                _still(session, self.idle, deadline)
+                sent.output = output_since(session, mark)
+            else:
+                pane, files = session._at.complete()
+                result = _await_prompt(
+                    session, pane, files, mark, deadline, "the shell prompt", self.token
+                )
+                sent.output, sent.exit_code = result.output, result.exit_code
+        return sent
+
+
+def output_since(session: Session, mark: Mark) -> str:
+    """What the program printed since the input that ``mark`` noted (without its echo)."""
+    from ._output import OutputWatch
+
+    pane, files = session._at.complete()
+    with OutputWatch(files, mark, pane.cols, pane.rows) as watch:
+        while watch.poll():
+            pass
+        return _output(session, watch, None)
+
+
+def _output(session: Session, watch: OutputWatch, upto: tuple[int, int] | None) -> str:
+    """The watch's output (up to line, column ``upto``), at most as long as ``read``'s."""
+    from ._read import cut_middle
+    from .session import DEFAULT_READ_CHARS
+
+    text = watch.output(upto)
+    if len(text) <= DEFAULT_READ_CHARS:
+        return text
+    return cut_middle(text, DEFAULT_READ_CHARS, watch.files, watch.start, watch.offset)

@@ -12,19 +12,33 @@ from __future__ import annotations
 import os
 import sys
 
-from ._cli_io import GLOBAL_OPTIONS, PROG, Args, Exit, Opt, Verb, check_open, option_lines, parse
+from ._cli_io import (
+    GLOBAL_OPTIONS,
+    PROG,
+    Args,
+    Exit,
+    Opt,
+    Verb,
+    check_open,
+    env_pairs,
+    option_lines,
+    parse,
+    plain,
+    print_result,
+    step_json,
+)
 from ._cli_io import print_json as _print_json
 from ._cli_io import print_text as _print
 from ._cli_io import visible as _visible
 from ._poll import DEFAULT_TIMEOUT
-from .errors import TmuxAgentError, UsageError, WaitTimeout, shown, signal_name
+from .errors import TmuxAgentError, UsageError, WaitTimeout, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
-    from ._records import RunResult
+    from ._input import Sent
     from .server import Server
 
 DESCRIPTION = (
@@ -67,16 +81,6 @@ def _join(words: Sequence[str]) -> str:
     return shlex.join(words)
 
 
-def _env_pairs(pairs: Sequence[str]) -> dict[str, str]:
-    env = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--env wants KEY=VALUE, got {shown(pair)}")
-        env[key] = value
-    return env
-
-
 # -- verbs ------------------------------------------------------------------------
 
 
@@ -89,20 +93,27 @@ def cmd_start(args: Args) -> int:
         args.name,
         command or None,
         cwd=args.cwd,
-        env=_env_pairs(args.env),
+        env=env_pairs(args.env),
         size=args.size,
         record=args.record,
         log_limit=args.log_limit,
+        wait=args.wait,
+        wait_idle=args.wait_idle,
+        timeout=_timeout(args),
     )
     info = session.status()
     attach = _join(session.attach_command())
+    seen = session.started
     if args.json:
-        _print_json({**info.as_dict(), "attach": attach})
+        more = {} if seen is None else step_json(None, seen)
+        _print_json({**more, **info.as_dict(), "attach": attach})
     else:
         _print(
             f"started {args.name!r} (pid {info.pid}): {_visible(info.command)}\n"
             f"watch or take over: {_visible(attach)}"
         )
+        if seen is not None and seen.output:
+            _print(seen.output)
     return 0
 
 
@@ -119,17 +130,30 @@ def cmd_send(args: Args) -> int:
 
 
 def _type(args: Args, text: str, *, paste: bool = False) -> int:
-    """Type (or paste) TEXT; with --json, say whether Enter was pressed, and twice."""
+    """Type (or paste) TEXT, then wait if asked; with --json, say whether
+    Enter was pressed, and twice."""
     session = _server(args).session(args.name)
     typing = session.paste if paste else session.send
-    sent = typing(text, enter=args.enter, retry_enter=not args.no_retry)
-    if args.json:
-        _print_json({"name": args.name, "enter": sent.enter, "retried": sent.retried})
-    return 0
+    return _stepped(args, typing(text, enter=args.enter, retry_enter=not args.no_retry,
+                                 **_waiting(args)))  # fmt: skip
 
 
 def cmd_keys(args: Args) -> int:
-    _server(args).session(args.name).keys(*args.keys)
+    return _stepped(args, _server(args).session(args.name).keys(*args.keys, **_waiting(args)))
+
+
+def _waiting(args: Args) -> dict[str, Any]:
+    """What a step waits for after its input (--wait, --wait-idle, --wait-prompt)."""
+    return {"wait": args.wait, "wait_idle": args.wait_idle,
+            "wait_prompt": args.wait_prompt, "timeout": _timeout(args)}  # fmt: skip
+
+
+def _stepped(args: Args, sent: Sent) -> int:
+    """Print what a step did (--json) and the output its wait saw."""
+    if args.json:
+        _print_json(step_json(args.name, sent))
+    elif sent.output is not None:
+        print_result(sent.output, sent.exit_code)
     return 0
 
 
@@ -173,14 +197,6 @@ def cmd_read(args: Args) -> int:
     return 0
 
 
-def _print_result(result: RunResult) -> None:
-    """A command's output on stdout; its exit status, when not 0, on stderr."""
-    if result.output:
-        _print(result.output)
-    if result.exit_code:
-        sys.stderr.write(f"[exit status {result.exit_code}]\n")
-
-
 def _timeout(args: Args) -> float:
     return DEFAULT_TIMEOUT if args.timeout is None else float(args.timeout)
 
@@ -195,7 +211,7 @@ def cmd_wait(args: Args) -> int:
         if args.json:
             _print_json(result._asdict())
         else:
-            _print_result(result)
+            print_result(result.output, result.exit_code)
         return 0
     if args.text is not None:
         match = session.wait_text(args.text, timeout=_timeout(args))
@@ -216,7 +232,7 @@ def cmd_run(args: Args) -> int:
     if args.json:
         _print_json(result._asdict())
     else:
-        _print_result(result)
+        print_result(result.output, result.exit_code)
     return 0
 
 
@@ -227,17 +243,8 @@ def cmd_status(args: Args) -> int:
         _print_json({**info.as_dict(), "attach": _join(session.attach_command())})
     else:
         items = info.as_dict().items()
-        _print("\n".join(f"{key}: {_visible(_plain(key, value))}" for key, value in items))
+        _print("\n".join(f"{key}: {_visible(plain(key, value))}" for key, value in items))
     return 0
-
-
-def _plain(key: str, value: object) -> str:
-    """A status value for people: yes/no, '-' for nothing, signal names."""
-    if key == "signal" and isinstance(value, int):
-        return signal_name(value) or "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return "-" if value is None else str(value)
 
 
 def cmd_list(args: Args) -> int:
@@ -305,13 +312,7 @@ def cmd_record(args: Args) -> int:
             if unrecorded:
                 sys.stderr.write(f"{PROG}: wrote the cast{unrecorded}\n")
             return 0
-        from ._files import PrivateOutput
-
-        try:
-            with PrivateOutput(args.cast) as out:  # 0600: it holds all the program printed
-                events = session.write_cast(out)
-        except OSError as exc:
-            raise UsageError(f"cannot write {shown(args.cast)}: {exc.strerror}") from None
+        events = session.save_cast(args.cast)
         cast = _visible(args.cast)
         _print(f"wrote {events} events to {cast}{unrecorded} (play it: asciinema play {cast})")
     else:
@@ -349,6 +350,15 @@ def cmd_skill(args: Args) -> int:
 NAME = ("name", "NAME", 1)
 JSON = Opt("--json", "flag", "print JSON")
 TIMEOUT = Opt("--timeout", "float", f"give up after S seconds (default {DEFAULT_TIMEOUT:g})", "S")
+#: A step's wait: one call types and waits (see Session.send).
+WAIT = [Opt("--wait", "str", "then wait until new output matches (Python re); print the "
+            "output up to the match", "REGEX"),
+        Opt("--wait-idle", "float", "then wait until the screen is still for S seconds; "
+            "print the new output", "S", positive=True)]  # fmt: skip
+STEP = [*WAIT, Opt("--wait-prompt", "flag", "then wait for the agent shell's prompt; "
+                   "print the command's output"), TIMEOUT]  # fmt: skip
+WAITS = "[--wait REGEX | --wait-idle S] [--timeout S]"
+STEPS = "[--wait REGEX | --wait-idle S | --wait-prompt] [--timeout S]"
 NO_RETRY = Opt("--no-retry", "flag", "press Enter once, even if the program seems to drop it")
 
 VERBS = {
@@ -362,18 +372,19 @@ VERBS = {
               Opt("--record", "flag", "mark where a recording (asciicast) starts"),
               Opt("--log-limit", "str", "keep the last SIZE of output in the log (default "
                   "$TMUXAGENT_LOG_LIMIT or 100M; 0: all)", "SIZE"),
-              JSON],
+              *WAIT, TIMEOUT, JSON],
              "NAME [--cwd DIR] [--env K=V]... [--size COLSxROWS] [--record] [--log-limit SIZE] "
-             "[--json] [-- COMMAND [ARG...]]"),
-        Verb("send", cmd_send, "type TEXT exactly (then Enter with --enter)",
+             f"{WAITS} [--json] [-- COMMAND [ARG...]]"),
+        Verb("send", cmd_send, "type TEXT exactly (then Enter with --enter), then wait if asked",
              [NAME, ("text", "TEXT", "+")],
-             [Opt("--enter", "flag", "press Enter after the text"), NO_RETRY, JSON],
-             "NAME [--enter [--no-retry]] [--json] [--] TEXT"),
+             [Opt("--enter", "flag", "press Enter after the text"), NO_RETRY, *STEP, JSON],
+             f"NAME [--enter [--no-retry]] {STEPS} [--json] [--] TEXT"),
         Verb("keys", cmd_keys, "press named keys: Enter Escape Tab BSpace C-c M-x Up F5 ...",
-             [NAME, ("keys", "KEY", "+")]),
+             [NAME, ("keys", "KEY", "+")], [*STEP, JSON], f"NAME {STEPS} [--json] KEY..."),
         Verb("paste", cmd_paste, "paste a file (or stdin) as one bracketed paste",
              [NAME, ("file", "FILE|-", "?")],
-             [Opt("--enter", "flag", "press Enter after the paste"), NO_RETRY, JSON]),
+             [Opt("--enter", "flag", "press Enter after the paste"), NO_RETRY, *STEP, JSON],
+             f"NAME [FILE|-] [--enter [--no-retry]] {STEPS} [--json]"),
         Verb("capture", cmd_capture, "print the screen, optionally with scrollback",
              [NAME],
              [Opt("--lines", "int", "the last N lines, scrollback included", "N"),

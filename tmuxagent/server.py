@@ -12,6 +12,7 @@ from ._names import encode_name, session_target, validate_name
 from ._pane import Pane, list_panes, settle_status
 from ._poll import (
     ALIVE_INTERVAL,
+    DEFAULT_TIMEOUT,
     LOG_INTERVAL,
     READY_TIMEOUT,
     TMUX_TIMEOUT,
@@ -39,6 +40,7 @@ from .session import Session
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
     from typing import Any
@@ -202,6 +204,9 @@ class Server:
         replace_env: bool = False,
         ready_timeout: float = READY_TIMEOUT,
         log_limit: int | str | None = None,
+        wait: str | re.Pattern[str] | None = None,
+        wait_idle: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> Session:
         """Start ``command`` (argv) in a new session called ``name``.
 
@@ -217,8 +222,18 @@ class Server:
         run (not executable, a directory, an interpreter on its ``#!`` line
         that does not exist, a binary for another machine) raises CannotRun,
         with nothing left behind: the name is free again.
+
+        With ``wait`` (a regex) or ``wait_idle`` (seconds of a still screen)
+        it returns once the program shows that, within ``timeout`` seconds,
+        as :meth:`Session.send` waits: what it printed until then is in the
+        session's :attr:`~Session.started` (``.output``, ``.match``).
         """
         validate_name(name)
+        after = None
+        if wait is not None or wait_idle is not None:
+            from ._waits import StepWait
+
+            after = StepWait(wait, wait_idle, timeout)
         limit = self.log_limit if log_limit is None else parse_log_limit(log_limit)
         check_timeout(ready_timeout)
         if isinstance(command, str):
@@ -268,6 +283,10 @@ class Server:
         session._at.made(files.root)
         if shell:
             self._wait_first_prompt(session, files, ready_timeout, token)
+        if after is not None:
+            from ._input import Sent
+
+            session.started = after.finish(session, files.mark(), Sent())
         return session
 
     def _new_session(

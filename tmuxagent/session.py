@@ -16,11 +16,7 @@ from ._names import validate_name
 from ._pane import SessionPane, vanishing
 from ._poll import DEFAULT_TIMEOUT
 from ._records import session_info
-from .errors import (
-    SessionError,
-    UsageError,
-    shell_quote,
-)
+from .errors import SessionError, UsageError, shell_quote, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,6 +50,8 @@ class Session:
         self._host: Host = server.host
         #: Finds the pane and files afresh for every call.
         self._at = SessionPane(self._host, self.name)
+        #: What :meth:`Server.start` saw when asked to wait (``.output``), else None.
+        self.started: Sent | None = None
 
     def __repr__(self) -> str:
         return f"Session({self.name!r}, socket={str(self.server.socket_path)!r})"
@@ -72,8 +70,13 @@ class Session:
 
     # -- input -----------------------------------------------------------------
 
-    def send(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> Sent:
-        """Type ``text`` exactly, then press Enter if ``enter``.
+    def send(
+        self, text: str, *, enter: bool = False, retry_enter: bool = True,
+        wait: str | re.Pattern[str] | None = None, wait_idle: float | None = None,
+        wait_prompt: bool = False, timeout: float = DEFAULT_TIMEOUT,
+    ) -> Sent:  # fmt: skip
+        """Type ``text`` exactly, then press Enter if ``enter``; then, if asked,
+        wait: one step in one call.
 
         Enter goes in once the program has taken in the text. It is pressed
         a second time (never more) only when the program can be seen to have
@@ -82,13 +85,41 @@ class Session:
         nothing else (see ``_input.press_enter``); ``retry_enter=False``
         never presses it again. Returns what was done: ``.enter``, and
         ``.retried`` when Enter was pressed twice.
-        """
-        return self._type_input(text, bracketed=False, enter=enter, retry=retry_enter)[1]
 
-    def paste(self, text: str, *, enter: bool = False, retry_enter: bool = True) -> Sent:
+        With ``wait`` (a regex, as :meth:`wait_text` takes it), ``wait_idle``
+        (seconds of a still screen) or ``wait_prompt`` (the agent shell's
+        prompt back, as :meth:`wait_prompt`), within ``timeout`` seconds:
+        ``.output`` is what the program printed after the input, without its
+        echo (up to the end of ``.match`` for ``wait``; with ``.exit_code``
+        for ``wait_prompt``). A bad regex or timeout types nothing.
+        """
+        return self._step(text, False, enter, retry_enter, wait, wait_idle, wait_prompt, timeout)
+
+    def paste(
+        self, text: str, *, enter: bool = False, retry_enter: bool = True,
+        wait: str | re.Pattern[str] | None = None, wait_idle: float | None = None,
+        wait_prompt: bool = False, timeout: float = DEFAULT_TIMEOUT,
+    ) -> Sent:  # fmt: skip
         """Paste ``text`` (any size) as one bracketed paste; Enter if ``enter``
-        (as :meth:`send` presses it, and says so)."""
-        return self._type_input(text, bracketed=True, enter=enter, retry=retry_enter)[1]
+        (as :meth:`send` presses it, and says so); a wait as :meth:`send`'s."""
+        return self._step(text, True, enter, retry_enter, wait, wait_idle, wait_prompt, timeout)
+
+    def _step(
+        self, text: str, bracketed: bool, enter: bool, retry: bool,
+        wait: str | re.Pattern[str] | None, idle: float | None, prompt: bool, timeout: float,
+        keys: list[str] | None = None,
+    ) -> Sent:  # fmt: skip
+        """Type ``text`` or press ``keys``, then wait if asked (see :meth:`send`)."""
+        after = None
+        if wait is not None or idle is not None or prompt:
+            from ._waits import StepWait
+
+            after = StepWait(wait, idle, timeout, self if prompt else None)
+        if keys:
+            mark, sent = self._press(keys)
+        else:
+            mark, sent = self._type_input(text, bracketed=bracketed, enter=enter, retry=retry)
+        return sent if after is None else after.finish(self, mark, sent)
 
     def _type_input(
         self, text: str, *, bracketed: bool, enter: bool, retry: bool = True,
@@ -126,14 +157,25 @@ class Session:
                 )
         return mark, sent
 
-    def keys(self, *keys: str) -> None:
-        """Press named keys (``Enter``, ``C-c``, ``Up``, ``F5``...) in order."""
+    def keys(
+        self, *keys: str, wait: str | re.Pattern[str] | None = None,
+        wait_idle: float | None = None, wait_prompt: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Sent:  # fmt: skip
+        """Press named keys (``Enter``, ``C-c``, ``Up``, ``F5``...) in order;
+        then, if asked, wait as :meth:`send` does."""
         from .keys import validate_keys
 
         names = validate_keys(keys)
+        return self._step("", False, False, False, wait, wait_idle, wait_prompt, timeout, names)
+
+    def _press(self, names: list[str]) -> tuple[Mark, Sent]:
+        from ._input import Sent
+
         pane, files = self._at.live()
-        files.note_input("", pane.x, pane.y)
+        mark = files.note_input("", pane.x, pane.y)
         self._at.tmux(["send-keys", "-t", pane.id, *names])
+        return mark, Sent()
 
     # -- output ----------------------------------------------------------------
 
@@ -279,6 +321,18 @@ class Session:
         """
         pane, files = self._at.complete()
         return self._host.write_cast(files, self.name, out, pane.cols, pane.rows)
+
+    def save_cast(self, path: str) -> int:
+        """:meth:`write_cast` into a new file at ``path``, readable by its
+        owner only (it holds all the program printed); UsageError if it
+        cannot be written."""
+        from ._files import PrivateOutput
+
+        try:
+            with PrivateOutput(path) as out:
+                return self.write_cast(out)
+        except OSError as exc:
+            raise UsageError(f"cannot write {shown(path)}: {exc.strerror}") from None
 
     def signal(self, signum: int) -> None:
         """Send signal ``signum`` to the program (not to what it started)."""
