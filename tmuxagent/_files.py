@@ -25,6 +25,7 @@ the work itself.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import time
@@ -155,21 +156,28 @@ def replace_file(path: str, data: bytes) -> None:
     an unguessable name beside it, then renamed over it (a link at ``path`` is
     replaced, never followed)."""
     tmp = f"{path}.{os.urandom(6).hex()}.tmp"
-    fd = os.open(tmp, NEW_FILE, 0o600)
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        _write(tmp, NEW_FILE, data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):  # a full disk says which file it could not write
+            raise OSError(exc.errno, exc.strerror, path) from None
         raise
+
+
+def _write(path: str, flags: int, data: bytes) -> None:
+    fd = os.open(path, flags, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
 
 
 class PrivateOutput:
@@ -400,7 +408,13 @@ class SessionFiles:
 
     def write_mark(self, mark: Mark) -> None:
         head = f"{mark.offset} {mark.x} {mark.y} {mark.time!r}\n"
-        replace_file(self.mark_path, head.encode() + mark.text.encode("utf-8", "surrogatepass"))
+        data = head.encode() + mark.text.encode("utf-8", "surrogatepass")
+        try:
+            replace_file(self.mark_path, data)
+        except OSError as exc:  # a full disk (this program's?): C-c must still go in
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            _write(self.mark_path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, data)  # in place
 
     def mark(self) -> Mark:
         raw = _read(self.mark_path)
