@@ -242,3 +242,12 @@ def test_plain_reads_concatenate_to_the_output(ta: tmuxagent.Server, cli: CLI) -
     second = cli.ok("read", "p")
     assert first + second == "abcx\ndef\n"  # the echo of 'x', then Enter
     assert cli.ok("read", "p") == ""
+
+
+def test_the_demos_hints_name_its_server(cli: CLI, ta: tmuxagent.Server) -> None:
+    """Run with -S, the demo's hints carry it: as printed they reach its session."""
+    out = cli.ok("demo", timeout=120)
+    kill = next(line for line in out.splitlines() if "kill demo" in line).split("#")[0]
+    assert f"-S {cli.socket}" in kill
+    subprocess.run(["bash", "-c", kill], check=True, timeout=60)
+    assert "demo" not in [s.name for s in ta.sessions()]

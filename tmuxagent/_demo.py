@@ -28,7 +28,8 @@ def fib(n):
 """
 
 
-def run_demo(server: Server, echo: Callable[[str], None]) -> int:
+def run_demo(server: Server, echo: Callable[[str], None], socket: str | None = None) -> int:
+    """Run the demo on ``server`` (``socket``: the -S it was given, for its hints)."""
     with contextlib.suppress(NoSuchSession):
         server.session(NAME).kill()
 
@@ -85,11 +86,13 @@ def run_demo(server: Server, echo: Callable[[str], None]) -> int:
 
     attach = shlex.join(py.attach_command())
     me, bin_dir = command_name()
+    if socket is not None:
+        me += f" -S {shlex.quote(socket)}"
     echo(
         "\nThe REPL is still running. Watch it or take over:\n"
-        f"  {me} attach demo        # or: {attach}\n"
-        f"  {me} dashboard          # every session on the agent server, live\n"
-        f"  {me} kill demo          # when done"
+        f"  {me} attach demo   # or: {attach}\n"
+        f"  {me} dashboard     # every session on the agent server, live\n"
+        f"  {me} kill demo     # when done"
     )
     if bin_dir:
         echo(f"To call it as 'tmuxagent': export PATH={shlex.quote(bin_dir)}:\"$PATH\"")

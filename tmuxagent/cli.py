@@ -334,7 +334,7 @@ def cmd_dashboard(args: Args) -> int:
 def cmd_demo(args: Args) -> int:
     from ._demo import run_demo
 
-    return run_demo(_server(args), _print)
+    return run_demo(_server(args), _print, args.socket)
 
 
 def cmd_skill(args: Args) -> int:
