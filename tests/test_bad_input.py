@@ -476,6 +476,10 @@ def _programs(tmp: Path) -> Iterator[tuple[str, str]]:
     script.write_text("#!/nonexistent/interp\necho hi\n")
     script.chmod(0o700)
     yield "./bad.sh", "the interpreter on its #! line, '/nonexistent/interp', does not exist"
+    dos = tmp / "dos.sh"
+    dos.write_bytes(b"#!/bin/sh\r\necho hi\r\n")  # '/bin/sh\r' does not exist; /bin/sh does
+    dos.chmod(0o700)
+    yield "./dos.sh", "its #! line ends in a DOS line break"
     blob = tmp / "blob"
     blob.write_bytes(bytes(range(256)) * 4)
     blob.chmod(0o700)

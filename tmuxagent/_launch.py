@@ -209,6 +209,8 @@ def _exec_error(program: str, path: str | None, exc: OSError) -> str:
                 head = f.readline(256)
         except OSError:
             return reason
+        if head.startswith(b"#!") and head.endswith(b"\r\n"):
+            return "its #! line ends in a DOS line break (\\r): convert it with dos2unix"
         words = head[2:].split() if head.startswith(b"#!") else []
         if words:
             interpreter = words[0].decode("utf-8", "replace")
