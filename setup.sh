@@ -30,6 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ ${#sudo[@]} -gt 0 ]; }; then
         say "installing ${missing[*]} with ${sudo[*]:+sudo }apt-get"
         log=$(mktemp)
+        trap 'rm -f "$log"' EXIT
         if ! { "${sudo[@]}" apt-get update -qq &&
             "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >"$log" 2>&1; then
             cat "$log" >&2
@@ -50,9 +51,14 @@ if [ -n "$version" ] && [ "$(echo "$version" | awk '{ print ($1 > 3 || ($1 == 3 
     exit 1
 fi
 
+if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then  # e.g. a pyenv Python
+    say "'$python' has no venv module (with ensurepip); install it for that Python, or set PYTHON=/usr/bin/python3"
+    exit 1
+fi
+
 # A .venv left by a failed run (no pip: python3-venv was missing) or made by
-# a Python that is gone is remade rather than reused.
-if [ -e .venv ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+# a Python that is gone is remade rather than reused (a dangling link too).
+if { [ -e .venv ] || [ -L .venv ]; } && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
     say "remaking .venv (it has no working python or pip)"
     rm -rf .venv
 fi

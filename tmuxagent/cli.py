@@ -275,7 +275,7 @@ def cmd_kill(args: Args) -> int:
     if not args.names:
         raise UsageError("name the sessions to kill, or use --all")
     failed = 0
-    for name in args.names:
+    for name in dict.fromkeys(args.names):  # a name given twice is killed once
         try:
             server.session(name).kill()
         except TmuxAgentError as exc:
