@@ -251,3 +251,10 @@ def test_the_demos_hints_name_its_server(cli: CLI, ta: tmuxagent.Server) -> None
     assert f"-S {cli.socket}" in kill
     subprocess.run(["bash", "-c", kill], check=True, timeout=60)
     assert "demo" not in [s.name for s in ta.sessions()]
+
+
+def test_kill_a_name_given_twice(cli: CLI, ta: tmuxagent.Server) -> None:
+    ta.start("c", ["cat"])
+    proc = cli("kill", "c", "c")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert ta.sessions() == []
