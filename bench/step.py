@@ -1,6 +1,6 @@
 """One agent step in a REPL, against the baselines, in one run.
 
-    python bench/step.py [--steps 30]
+    python bench/step.py [--steps 30] [--repl readline|line]
 
 A step types ``print(N * 7)`` and Enter into a Python REPL and returns once
 the result is seen. Timed, each in turn on the same REPL:
@@ -14,7 +14,9 @@ the result is seen. Timed, each in turn on the same REPL:
   loop. The echo of the input or the previous step's result can be what it
   takes: it counts the wrong results (each value comes twice in a row).
 
-Prints the median of each and the wrong results. Goals (issue 11): CLI one
+``--repl line`` runs a REPL that reads whole lines (its terminal in line
+mode, as ``input()`` without readline): there Enter goes in with the text,
+with no quiet period. Prints the median of each and the wrong results. Goals (issue 11): CLI one
 process <= 35 ms, API <= 10 ms, 0 wrong.
 """
 
@@ -37,18 +39,23 @@ import tmuxagent
 
 CLI = shutil.which("tmuxagent") or str(Path(sys.executable).parent / "tmuxagent")
 NUMBER = r"^\d+$"
+PY = ["python3", "-q"]
+#: Reads lines (no readline): its terminal stays in line mode.
+LINE_REPL = [sys.executable, "-c", "while True: print(eval(input('>>> ')))"]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--repl", choices=["readline", "line"], default="readline")
     args = parser.parse_args()
+    argv = PY if args.repl == "readline" else LINE_REPL
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o700)
         socket = os.path.join(tmp, "s")
         server = tmuxagent.Server(socket)
         try:
-            py = server.start("py", ["python3", "-q"], env={"PYTHON_BASIC_REPL": "1"}, wait=">>> $")
+            py = server.start("py", argv, wait=">>> $")
             pane = libtmux.Server(socket_path=socket).sessions[0].active_pane
             assert pane is not None
             times: dict[str, list[float]] = {"api": [], "cli 1": [], "cli 2": [], "libtmux": []}
@@ -64,7 +71,8 @@ def main() -> int:
                     py.wait_text(">>> $")  # the REPL is back before the next one
         finally:
             server.kill_all()
-    print(f"one REPL step (print(N * 7) + Enter until the result shows), {args.steps} steps each")
+    print(f"one REPL step (print(N * 7) + Enter until the result shows), {args.repl} REPL, "
+          f"{args.steps} steps each")  # fmt: skip
     print(f"{'how':10} {'median ms':>10} {'wrong':>6}")
     for name, values in times.items():
         print(f"{name:10} {statistics.median(values):10.1f} {wrong[name]:6d}")

@@ -67,8 +67,8 @@ def neutralise_paste(text: str) -> str:
 
 
 def type_text(
-    host: Host, pane: Pane, text: str, *, bracketed: bool, always: bool = False, tty: bool = False
-) -> str:
+    host: Host, pane: Pane, text: str, *, bracketed: bool, always: bool = False, enter: bool = False
+) -> None:
     """Write ``text`` to the pane as typed (or pasted) input, exactly.
 
     The text goes to tmux on stdin (``load-buffer -``), never through tmux's
@@ -83,28 +83,44 @@ def type_text(
     known to read bracketed pastes at any time (readline), since output can
     turn the mode off (``ESC[?2004l``) and make a paste typed lines.
 
-    With ``tty``, returns the pane's terminal device (``#{pane_tty}``), asked
-    in the same tmux call; else "".
+    ``enter`` presses Enter in the same tmux call, right after the text: for
+    a terminal in line mode, where the kernel collects the line (see
+    :func:`line_mode`).
     """
-    ask = [["display", "-p", "-t", pane.id, "#{pane_tty}"]] if tty else []
+    ask = [["send-keys", "-t", pane.id, "Enter"]] if enter else []
     if bracketed:
         text = neutralise_paste(text)
     data = text.encode("utf-8", "surrogateescape")
     if not data:
-        return host.tmux(*ask).rstrip("\n") if ask else ""
+        if ask:
+            host.tmux(*ask)
+        return
     name = f"tmuxagent-{os.getpid()}-{next(_buffers)}"
     paste = ["paste-buffer", "-d", "-b", name, "-t", pane.id, "-p" if bracketed else "-r"]
     if bracketed and always:  # without -p, so that tmux does not bracket it again
         data = b"\x1b[200~" + data + b"\x1b[201~"
         paste.pop()
-    printed = host.tmux(
+    host.tmux(
         ["load-buffer", "-b", name, "-"],
         paste,
         *ask,
         input=data,
         timeout=host.tmux_timeout + len(data) / 100_000,
     )
-    return printed.rstrip("\n") if tty else ""
+
+
+def line_mode(host: Host, tty: str) -> bool:
+    """Whether the pane's terminal ``tty`` is in line mode (canonical: the
+    kernel collects each line; no readline, no TUI). Then Enter can follow
+    the text at once: the program gets the whole line when it reads, and
+    there is nothing to wait for (False when the terminal cannot be seen)."""
+    term = host.terminal(tty)
+    if term is None:
+        return False
+    try:
+        return not term.raw()
+    finally:
+        term.close()
 
 
 class held_interrupt:

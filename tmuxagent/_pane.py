@@ -57,6 +57,7 @@ FIELDS = (
     ("cwd", "pane_current_path", "str"),
     ("state_dir", "@tmuxagent_dir", "str"),
     ("server_pid", "pid", "int"),
+    ("tty", "pane_tty", "str"),
 )
 
 
@@ -103,6 +104,7 @@ class Pane(Struct):
     cwd: str
     state_dir: str
     server_pid: int
+    tty: str
 
     def __init__(self, values: list[str], host: Host | None = None) -> None:
         for (name, _, kind), text in zip(FIELDS, values, strict=True):

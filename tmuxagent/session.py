@@ -148,12 +148,16 @@ class Session:
         always = bracketed and bool(self._at.meta(files).get("shell"))
         sent = _input.Sent()
         with vanishing(self.name):
-            tty = _input.type_text(
-                self._host, pane, text, bracketed=bracketed, always=always, tty=enter
+            # Line mode: Enter in the same call as the text, no quiet period.
+            at_once = enter and _input.line_mode(self._host, pane.tty)
+            _input.type_text(
+                self._host, pane, text, bracketed=bracketed, always=always, enter=at_once
             )
-            if enter:
+            if at_once:
+                sent = _input.Sent(enter=True)
+            elif enter:
                 sent = _input.press_enter(
-                    self._host, files, pane, tty, mark.offset, text, retry=retry
+                    self._host, files, pane, pane.tty, mark.offset, text, retry=retry
                 )
         return mark, sent
 
