@@ -37,6 +37,9 @@ def test_the_output_stops_at_the_match_and_leaves_the_echo_out(py: tmuxagent.Ses
     assert sent.output == "a\nb"
     # The next wait starts after that match.
     assert py.wait_text("^c$").group() == "c"
+    # The match's line whole (as 'wait' prints it): not 'Serving' without its port.
+    sent = py.send("print('Serving on port 8000')", enter=True, wait="Serving")
+    assert sent.output == "Serving on port 8000"
 
 
 def test_paste_and_keys_wait_too(py: tmuxagent.Session) -> None:

@@ -309,18 +309,19 @@ class OutputWatch:
     def text(self) -> str:
         return "\n".join(self.lines())
 
-    def output(self, upto: tuple[int, int] | None = None) -> str:
-        """The output after the echo so far, or up to line ``upto[0]``,
-        column ``upto[1]`` (where a match ended). Lines that a long wait
-        forgot are named in a note at the start."""
+    def output(self, upto: int | None = None) -> str:
+        """The output after the echo so far, or up to line ``upto`` (where a
+        match ended: that line whole, as far as it is written, as ``wait``
+        prints it). Lines that a long wait forgot are named in a note at the
+        start."""
         start = self.history.forgotten
         out = []
         if start:
             out.append(f"[tmuxagent: {start} earlier lines are left out here; 'read' has them]")
         drops = self.echo.drops
         for i, line in enumerate(self._all(start), start):
-            if upto is not None and i >= upto[0]:
-                out.append(line[: upto[1]])
+            if upto is not None and i >= upto:
+                out.append(line)
                 break
             if not drops(i, line):
                 out.append(line)

@@ -301,13 +301,13 @@ class StepWait:
 
     def finish(self, session: Session, mark: Mark, sent: Sent) -> Sent:
         """``sent``, with what the program printed after the input (``mark``),
-        once it shows what was awaited: up to the end of the match for text;
+        once it shows what was awaited: up to the line of the match for text;
         all of it for a still screen; the command's output and exit code for
         the prompt."""
         with calls_within(Deadline(self.timeout)) as deadline:
             if self.regex is not None:
                 sent.match, watch = _text(session, self.regex, deadline)
-                sent.output = _output(session, watch, watch.matched_at[1:])
+                sent.output = _output(session, watch, watch.matched_at[1])
             elif self.idle is not None:
                 _still(session, self.idle, deadline)
                 sent.output = output_since(session, mark)
@@ -331,8 +331,8 @@ def output_since(session: Session, mark: Mark) -> str:
         return _output(session, watch, None)
 
 
-def _output(session: Session, watch: OutputWatch, upto: tuple[int, int] | None) -> str:
-    """The watch's output (up to line, column ``upto``), at most as long as ``read``'s."""
+def _output(session: Session, watch: OutputWatch, upto: int | None) -> str:
+    """The watch's output (up to line ``upto``), at most as long as ``read``'s."""
     from ._read import cut_middle
     from .session import DEFAULT_READ_CHARS
 

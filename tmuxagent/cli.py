@@ -352,7 +352,7 @@ JSON = Opt("--json", "flag", "print JSON")
 TIMEOUT = Opt("--timeout", "float", f"give up after S seconds (default {DEFAULT_TIMEOUT:g})", "S")
 #: A step's wait: one call types and waits (see Session.send).
 WAIT = [Opt("--wait", "str", "then wait until new output matches (Python re); print the "
-            "output up to the match", "REGEX"),
+            "output to the end of the match's line", "REGEX"),
         Opt("--wait-idle", "float", "then wait until the screen is still for S seconds; "
             "print the new output", "S", positive=True)]  # fmt: skip
 STEP = [*WAIT, Opt("--wait-prompt", "flag", "then wait for the agent shell's prompt; "

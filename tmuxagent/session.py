@@ -90,8 +90,9 @@ class Session:
         (seconds of a still screen) or ``wait_prompt`` (the agent shell's
         prompt back, as :meth:`wait_prompt`), within ``timeout`` seconds:
         ``.output`` is what the program printed after the input, without its
-        echo (up to the end of ``.match`` for ``wait``; with ``.exit_code``
-        for ``wait_prompt``). A bad regex or timeout types nothing.
+        echo (up to the line where ``.match`` ends, for ``wait``; with
+        ``.exit_code`` for ``wait_prompt``). A bad regex or timeout types
+        nothing.
         """
         return self._step(text, False, enter, retry_enter, wait, wait_idle, wait_prompt, timeout)
 
