@@ -9,13 +9,16 @@ preceded by ``<!-- docs-test: interactive 'TEXT' -->`` is a program for a
 human at a terminal: it runs in a pane until TEXT shows, then gets ``q``.
 The README's first block (set up, run the tests) is what CI and the fresh
 machine replay run; here only its commands are checked to be the ones CI
-runs.
+runs. The commands SKILL.md gives inline, in its prose, run too: see
+:func:`test_skill_inline_commands`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -183,3 +186,159 @@ def test_the_demos_hints_run_as_printed(place: tuple[Path, dict[str, str]]) -> N
     )  # fmt: skip
     assert after.returncode == 0, after.stdout + after.stderr
     assert "demo" not in after.stdout
+
+
+# -- the commands in SKILL.md's prose -----------------------------------------
+
+#: A code span (fenced blocks are taken out first) and the text right after it.
+_SPAN = re.compile(r"`([^`]+)`([^`]*)")
+#: A span that runs one of the skill's scripts: ``scripts/NAME.sh`` and arguments.
+_COMMAND = re.compile(r"scripts/[\w-]+\.sh\s")
+#: The text right after a command that says it fails, and how: ``(exit N``.
+_SPAN_EXIT = re.compile(r"\s*\(exit (\d+)\b")
+
+#: Files the recipes name, made in the folder the commands run from.
+RECIPE_FILES = {
+    "block.py": "def twice(n):\n    return 2 * n\n\n",
+    "buggy.py": "def f(n):\n    total = n * 3\n    return total\n\n\nprint(f(14))\n",
+    "long.txt": "".join(f"row {i}\n" for i in range(1, 501)),
+    "notes.txt": "hello\nworld\n",
+    "crash.c": "#include <stdio.h>\nint main(void) {\n    int *p = 0;\n    int x = 41;\n"
+    '    printf("%d\\n", x + 1);\n    return *p;\n}\n',
+}
+
+#: A stand-in for another agent's CLI (the recipe starts ``claude``): it takes
+#: a request at its ``> `` prompt and asks ``(y/n)`` before acting.
+FAKE_AGENT = """#!/usr/bin/env python3
+while True:
+    try:
+        request = input("> ")
+    except EOFError:
+        break
+    answer = input(f"Run 'make test' for {request!r}? (y/n) ")
+    print("ran it: 12 passed" if answer.strip() == "y" else "skipped")
+"""
+
+#: How a session is started when a command names it before SKILL.md starts it.
+SESSION_SETUP = {
+    "py": ["--env", "PYTHON_BASIC_REPL=1", "--wait", ">>> $", "--", "python3", "-q"],
+    "sh": [],
+    "web": ["--wait", "Serving", "--", "python3", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+}
+
+#: Sessions of optional programs: their commands are skipped when it is absent.
+SESSION_NEEDS = {"gdb": "gdb", "pager": "less", "v": "vim"}
+
+
+def inline_commands(path: Path) -> list[tuple[str, int]]:
+    """(command, exit code it should have) of each command in the prose, in order.
+
+    A command is a code span that starts ``scripts/NAME.sh`` followed by
+    arguments; it must exit 0, unless the text right after its span starts
+    with ``(exit N`` (then N). A span that gives a script arguments without
+    the ``scripts/`` prefix (a template such as ``send-keys.sh NAME y``) is
+    refused: written so, it would never be run. Commands stay on one line.
+    """
+    prose = _BLOCK.sub(lambda m: m["pre"] + "\n", path.read_text())
+    found = []
+    for m in _SPAN.finditer(prose):
+        span = m[1]
+        if not _COMMAND.match(span):
+            assert not re.search(r"\.sh\s+\S", span), (
+                f"{span!r}: a command must be written 'scripts/NAME.sh ...' to be run by the tests"
+            )
+            continue
+        assert "\n" not in span, f"{span!r}: keep a command on one line"
+        expect = _SPAN_EXIT.match(m[2])
+        found.append((span, int(expect[1]) if expect else 0))
+    return found
+
+
+def human_commands(path: Path) -> list[str]:
+    """The ``tmuxagent VERB`` spans that SKILL.md tells the agent to give the human."""
+    prose = _BLOCK.sub(lambda m: m["pre"] + "\n", path.read_text())
+    return [m[1] for m in _SPAN.finditer(prose) if m[1].startswith("tmuxagent ")]
+
+
+def session_of(command: str) -> str | None:
+    """The session a command names: the first argument of a script, the
+    second of ``tmuxagent.sh VERB NAME``."""
+    words = shlex.split(command)
+    if words[0].endswith("/tmuxagent.sh"):
+        words = words[1:]
+    name = words[1] if len(words) > 1 else None
+    return None if name is None or name.startswith("-") else name
+
+
+def _recipe_place(skill: Path, env: dict[str, str]) -> None:
+    """The recipes' files in ``skill`` (where the commands run) and the fake
+    agent CLI on PATH; ``./prog`` crashes (or is ``true`` without a compiler)."""
+    for name, text in RECIPE_FILES.items():
+        (skill / name).write_text(text)
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    built = compiler and subprocess.run(
+        [compiler, "-g", "-O0", "-o", "prog", "crash.c"], cwd=skill, capture_output=True,
+        check=False,
+    ).returncode == 0  # fmt: skip
+    if not built:
+        shutil.copy(shutil.which("true") or "/bin/true", skill / "prog")
+    fakes = skill.parent / "fake-bin"
+    fakes.mkdir()
+    (fakes / "claude").write_text(FAKE_AGENT)
+    (fakes / "claude").chmod(0o755)
+    env["PATH"] = f"{fakes}{os.pathsep}{env['PATH']}"
+
+
+SKILL_COMMANDS = inline_commands(ROOT / "skills" / "tmux" / "SKILL.md")
+
+
+def test_skill_inline_commands(place: tuple[Path, dict[str, str]]) -> None:
+    """Every command SKILL.md gives in its prose runs as written, in order,
+    from a copy of the skill, so the skill never shows a call the CLI
+    refuses. They run in one scenario: a command naming a session that does
+    not exist yet gets it started first (:data:`SESSION_SETUP`), a
+    ``start-session.sh NAME`` replaces a session of that name, and commands of
+    a session whose program is not installed are skipped
+    (:data:`SESSION_NEEDS`). Each must exit 0, or the code the text right
+    after it gives (``(exit N``). The commands to give the human
+    (``tmuxagent VERB``) must be verbs the CLI knows."""
+    cwd, env = place
+    skill = install_skill(cwd.parent / "skills")
+    _recipe_place(skill, env)
+    server = tmuxagent.Server(env["TMUXAGENT_SOCKET"])
+
+    def sh(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", command], cwd=skill, env=env, capture_output=True, text=True,
+            timeout=120, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+
+    ran = 0
+    for command, status in SKILL_COMMANDS:
+        name = session_of(command)
+        if name in SESSION_NEEDS and shutil.which(SESSION_NEEDS[name]) is None:
+            continue
+        exists = name is not None and any(s.name == name for s in server.sessions())
+        if command.startswith("scripts/start-session.sh "):
+            if exists:
+                server.session(name).kill()
+        elif name in SESSION_SETUP and not exists:
+            start = ["scripts/start-session.sh", name, *SESSION_SETUP[name]]
+            assert sh(shlex.join(start)).returncode == 0, start
+        proc = sh(command)
+        assert proc.returncode == status, (
+            f"{command!r} exited {proc.returncode}, the skill says {status}"
+            f"\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+        )
+        ran += 1
+    assert ran >= 30, ran
+    for command in human_commands(ROOT / "skills" / "tmux" / "SKILL.md"):
+        proc = sh(f"{command} --help")
+        assert proc.returncode == 0, f"{command!r}: {proc.stderr}"
+
+
+def test_skill_commands_cover_every_script() -> None:
+    """Each of the skill's scripts is shown in at least one command that runs."""
+    shown = {shlex.split(command)[0] for command, _ in SKILL_COMMANDS}
+    scripts = {f"scripts/{p.name}" for p in (ROOT / "skills" / "tmux" / "scripts").glob("*.sh")}
+    assert scripts <= shown, scripts - shown
