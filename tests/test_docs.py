@@ -36,12 +36,17 @@ _BLOCK = re.compile(
 )
 _INTERACTIVE = re.compile(r"<!-- docs-test: interactive '(.+)' -->")
 _EXIT = re.compile(r"#.*\bexit (\d+)\b")
+#: What a command prints, said in its comment: ``# -> VALUE``.
+_PRINTS = re.compile(r"# -> (\S+)")
+_SHELLS = {"sh", "shell", "zsh", "console", "shell-session", "bash-session"}
 
 
 def blocks(path: Path) -> list[tuple[str, str, str | None]]:
     """(language, code, text an interactive block shows) of each runnable block."""
     found = []
     for m in _BLOCK.finditer(path.read_text()):
+        # A shell block must say bash, so that it is run (not skipped as text).
+        assert m["lang"] not in _SHELLS, f"{path.name}: a ```{m['lang']} block: make it ```bash"
         if m["lang"] not in ("bash", "python"):
             continue
         indent = len(m["indent"])
@@ -84,10 +89,8 @@ def place(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
 def run_bash(code: str, cwd: Path, env: dict[str, str]) -> None:
     """Run ``code``; every command that fails must say so, with its code."""
     failures = cwd.parent / "failures"
-    script = (
-        f"trap 'echo \"$LINENO $?\" >> {failures}' ERR\n"  # bash's line numbers: 1 is this one
-        + code
-    )
+    # A failure inside a pipe or $(...) counts too; bash's line 1 is the trap's.
+    script = f"set -E -o pipefail; trap 'echo \"$LINENO $?\" >> {failures}' ERR\n" + code
     proc = subprocess.run(
         ["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
         stdin=subprocess.DEVNULL, check=False,
@@ -109,6 +112,8 @@ def run_bash(code: str, cwd: Path, env: dict[str, str]) -> None:
         assert failed.get(number) == status, (
             f"line {number - 1} should exit {status}: {lines[number - 1]!r}{report}"
         )
+    for value in _PRINTS.findall(code):
+        assert value in proc.stdout, f"the block says it prints {value!r}{report}"
 
 
 def run_python(code: str, cwd: Path, env: dict[str, str]) -> None:
@@ -342,3 +347,23 @@ def test_skill_commands_cover_every_script() -> None:
     shown = {shlex.split(command)[0] for command, _ in SKILL_COMMANDS}
     scripts = {f"scripts/{p.name}" for p in (ROOT / "skills" / "tmux" / "scripts").glob("*.sh")}
     assert scripts <= shown, scripts - shown
+
+
+def test_the_readmes_verb_table_names_every_option() -> None:
+    """Each verb's row in the README's table names exactly the options it has."""
+    from tmuxagent.cli import VERBS
+
+    rows = [ln for ln in (ROOT / "README.md").read_text().splitlines() if ln.startswith("| `")]
+    seen = set()
+    for row in rows:
+        cell = row.split(" | ")[0]
+        for usage in re.findall(r"`([^`]+)`", cell):
+            verb = VERBS.get(usage.split()[0])
+            if verb is None:
+                continue
+            seen.add(verb.name)
+            named = set(re.findall(r"--[a-z][a-z-]*", usage)) - {"--"}
+            if "[STEP]" in usage:
+                named |= {"--wait", "--wait-idle", "--wait-prompt", "--timeout"}
+            assert named == set(verb.options), f"{verb.name}: {sorted(named ^ set(verb.options))}"
+    assert seen == set(VERBS), f"verbs without a row: {sorted(set(VERBS) - seen)}"
