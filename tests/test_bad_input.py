@@ -163,6 +163,8 @@ OPTIONS: dict[tuple[str, str], list[tuple[str, str, int, str]]] = {
         EMPTY,
         ("not a regex", "(", 2, ""),
         ("too many repeats", "a{4294967296}", 2, ""),
+        ("matches no text", "foo|", 2, "no text, so it would match at once"),
+        ("only an anchor", "^", 2, "no text, so it would match at once"),
     ],
     ("wait", "--idle"): numbers(("zero", "0", 2, "positive")),
     ("wait", "--exit"): FLAG_ROWS,
@@ -192,6 +194,7 @@ def _step_rows(verb: str) -> dict[tuple[str, str], list[tuple[str, str, int, str
             EMPTY,
             ("not a regex", "(", 2, "invalid regex"),
             ("too many repeats", "a{4294967296}", 2, "too large"),
+            ("matches no text", "x?", 2, "so it would match at once"),
         ],
         (verb, "--wait-idle"): numbers(
             ("zero", "0", 2, "above 0"), ("longer than the timeout", "31", 2, "at most the timeout")

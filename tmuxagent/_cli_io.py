@@ -38,7 +38,8 @@ PROG = "tmuxagent"
 
 
 class Opt:
-    """An option: ``kind`` is 'flag', 'str', 'list' (repeatable), 'int' or 'float'.
+    """An option: ``kind`` is 'flag', 'str', 'regex' (a str to wait for),
+    'list' (repeatable), 'int' or 'float'.
 
     Numbers must be 0 or more (and finite); ``positive`` refuses 0 as well.
     """
@@ -166,6 +167,8 @@ def convert(verb: str | None, opt: Opt, value: str, typed: str = "") -> Any:
         raise fail(verb, f"{name} needs a {opt.metavar}, not an empty string")
     if opt.kind in ("str", "list"):
         return value
+    if opt.kind == "regex":
+        return _regex(verb, name, value)
     what = "a whole number" if opt.kind == "int" else "a number"
     if value.startswith("-") and _is_number(opt.kind, value[1:]):
         raise fail(verb, f"{name} wants {what} from 0 up, not {shown(value)}")
@@ -181,6 +184,21 @@ def convert(verb: str | None, opt: Opt, value: str, typed: str = "") -> Any:
     if opt.positive and number == 0:
         raise fail(verb, f"{name} wants a number above 0, not {shown(value)}")
     return number
+
+
+def _regex(verb: str | None, name: str, value: str) -> str:
+    """A pattern to wait for: a regex, and one that needs some text to match
+    ('foo|', '^' or 'x?' would match at once, anywhere)."""
+    import re
+
+    try:
+        found = re.compile(value, re.MULTILINE).search("\0")
+    except (re.error, OverflowError, RecursionError):
+        return value  # the library says what is wrong with it
+    if found is not None and not found.group():
+        raise fail(verb, f"{name} {shown(value)} matches where there is no text, so it would "
+                         "match at once; give it some text to wait for")  # fmt: skip
+    return value
 
 
 def _is_number(kind: str, text: str) -> bool:

@@ -351,7 +351,7 @@ NAME = ("name", "NAME", 1)
 JSON = Opt("--json", "flag", "print JSON")
 TIMEOUT = Opt("--timeout", "float", f"give up after S seconds (default {DEFAULT_TIMEOUT:g})", "S")
 #: A step's wait: one call types and waits (see Session.send).
-WAIT = [Opt("--wait", "str", "then wait until new output matches (Python re); print the "
+WAIT = [Opt("--wait", "regex", "then wait until new output matches (Python re); print the "
             "output to the end of the match's line", "REGEX"),
         Opt("--wait-idle", "float", "then wait until the screen is still for S seconds; "
             "print the new output", "S", positive=True)]  # fmt: skip
@@ -396,7 +396,7 @@ VERBS = {
               JSON], output=True),
         Verb("wait", cmd_wait, "wait for new output, a quiet screen, or the program's exit",
              [NAME],
-             [Opt("--text", "str", "output after the last input matches (Python re)", "REGEX"),
+             [Opt("--text", "regex", "output after the last input matches (Python re)", "REGEX"),
               Opt("--idle", "float", "the screen has not changed for S seconds", "S"),
               Opt("--exit", "flag", "the program has exited"),
               Opt("--prompt", "flag", "the agent shell's command has finished (prints "
