@@ -121,13 +121,15 @@ def wait_text(
 
 
 def _text(
-    session: Session, regex: re.Pattern[str], deadline: Deadline
-) -> tuple[re.Match[str], OutputWatch]:
+    session: Session, regex: re.Pattern[str], deadline: Deadline,
+    found: tuple[Pane, SessionFiles] | None = None,
+) -> tuple[re.Match[str], OutputWatch]:  # fmt: skip
     """The first match of ``regex`` after the last input (and the last match
-    since), and the watch that found it."""
+    since), and the watch that found it; ``found``: the pane and files, just
+    looked up by the caller (a step)."""
     from ._output import OutputWatch
 
-    pane, files = session._at.complete()
+    pane, files = found or session._at.complete()
     mark = files.mark()
     resume = files.matched(mark)
 
@@ -299,14 +301,17 @@ class StepWait:
             None if prompt_of is None else _shell(prompt_of, "--wait-prompt", prompt_of.files)
         )
 
-    def finish(self, session: Session, mark: Mark, sent: Sent) -> Sent:
+    def finish(
+        self, session: Session, mark: Mark, sent: Sent,
+        found: tuple[Pane, SessionFiles] | None = None,
+    ) -> Sent:  # fmt: skip
         """``sent``, with what the program printed after the input (``mark``),
         once it shows what was awaited: up to the line of the match for text;
         all of it for a still screen; the command's output and exit code for
         the prompt."""
         with calls_within(Deadline(self.timeout)) as deadline:
             if self.regex is not None:
-                sent.match, watch = _text(session, self.regex, deadline)
+                sent.match, watch = _text(session, self.regex, deadline, found)
                 sent.output = _output(session, watch, watch.matched_at[1])
             elif self.idle is not None:
                 _still(session, self.idle, deadline)

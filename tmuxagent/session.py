@@ -116,11 +116,14 @@ class Session:
             from ._waits import StepWait
 
             after = StepWait(wait, idle, timeout, self if prompt else None)
+        found = self._at.live()  # and the wait goes on from the same look
         if keys:
-            mark, sent = self._press(keys)
+            mark, sent = self._press(keys, found)
         else:
-            mark, sent = self._type_input(text, bracketed=bracketed, enter=enter, retry=retry)
-        return sent if after is None else after.finish(self, mark, sent)
+            mark, sent = self._type_input(
+                text, bracketed=bracketed, enter=enter, retry=retry, live=found
+            )
+        return sent if after is None else after.finish(self, mark, sent, found)
 
     def _type_input(
         self, text: str, *, bracketed: bool, enter: bool, retry: bool = True,
@@ -174,10 +177,10 @@ class Session:
         names = validate_keys(keys)
         return self._step("", False, False, False, wait, wait_idle, wait_prompt, timeout, names)
 
-    def _press(self, names: list[str]) -> tuple[Mark, Sent]:
+    def _press(self, names: list[str], found: tuple[Pane, SessionFiles]) -> tuple[Mark, Sent]:
         from ._input import Sent
 
-        pane, files = self._at.live()
+        pane, files = found
         mark = files.note_input("", pane.x, pane.y)
         self._at.tmux(["send-keys", "-t", pane.id, *names])
         return mark, Sent()
