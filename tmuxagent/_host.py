@@ -252,6 +252,7 @@ class LocalHost(Host):
             raise UsageError(f"{where} cannot be entered: no search (x) permission")
         parent = os.path.dirname(self.socket_path)
         self.socket.check_path()  # before making anything on the way
+        self.socket.check_kind()
         try:
             os.makedirs(parent, mode=0o700, exist_ok=True)
         except OSError as exc:

@@ -18,7 +18,15 @@ import select
 import time
 
 from ._poll import TMUX_TIMEOUT, poll_until
-from .errors import CommandFailed, ForeignServer, ServerNotRunning, TmuxError, TmuxNotFound
+from .errors import (
+    CommandFailed,
+    ForeignServer,
+    ServerNotRunning,
+    TmuxError,
+    TmuxNotFound,
+    UsageError,
+    shown,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -232,6 +240,23 @@ class Socket:
                 "(-S, or TMUXAGENT_SOCKET_DIR)"
             )
         self._path_checked = os.path.isdir(os.path.dirname(self.path))
+
+    def check_kind(self) -> None:
+        """UsageError if something other than a socket is where the socket
+        goes (say, a directory given to -S): before anything is made for it."""
+        import stat
+
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError:
+            return  # none yet (tmux makes it), or tmux will say why not
+        if not stat.S_ISSOCK(mode):
+            kinds = {stat.S_IFDIR: "a directory", stat.S_IFREG: "a file"}
+            raise UsageError(
+                f"the socket path (-S) {shown(self.path, 200)} is "
+                f"{kinds.get(stat.S_IFMT(mode), 'a special file')}, not a socket: "
+                "give the path of a socket, or of one for tmux to make"
+            )
 
     def check(self) -> bool:
         """Whether the socket exists; TmuxError if it is not the caller's own.

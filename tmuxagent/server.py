@@ -14,6 +14,7 @@ from ._poll import (
     ALIVE_INTERVAL,
     DEFAULT_TIMEOUT,
     LOG_INTERVAL,
+    PROCESS_INTERVAL,
     READY_TIMEOUT,
     TMUX_TIMEOUT,
     Deadline,
@@ -29,9 +30,11 @@ from .errors import (
     CannotRun,
     CommandFailed,
     ForeignServer,
+    ProgramExited,
     ServerNotRunning,
     SessionExists,
     TmuxError,
+    TmuxNotFound,
     UsageError,
     WaitTimeout,
     shown,
@@ -63,6 +66,22 @@ _SERVER_OPTIONS = (
 )
 
 
+#: Seconds a start that failed gives tmux to end the session it made.
+UNDO_TIMEOUT = 1.0
+#: Seconds a session that a failed start left behind may take to end.
+LEFTOVER_WAIT = 5.0
+
+
+class _Made:
+    """What a start made in tmux: whether new-session may have reached it
+    (``sent``), the session's id and launcher's pid; ``keep`` the session."""
+
+    __slots__ = ("sent", "id", "launcher", "keep")
+
+    def __init__(self) -> None:
+        self.sent, self.id, self.launcher, self.keep = False, "", 0, False
+
+
 def _environment(
     env: Mapping[str, str] | None, name: str, socket: str, replace: bool, session_id: str
 ) -> dict[str, str]:
@@ -92,9 +111,10 @@ DEFAULT_LOG_LIMIT = 100 * 1024 * 1024
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
-def parse_log_limit(value: int | str) -> int:
+def parse_log_limit(value: int | str, source: str = "") -> int:
     """A log size limit: bytes, or a number with K, M, G or T (binary units:
-    ``100M`` is 100 MiB); 0 keeps all output. UsageError otherwise."""
+    ``100M`` is 100 MiB); 0 keeps all output. UsageError otherwise, naming
+    ``source`` (where the value came from) if given."""
     if isinstance(value, int) and not isinstance(value, bool):
         number, unit = value, 1
     elif isinstance(value, str):
@@ -106,8 +126,9 @@ def parse_log_limit(value: int | str) -> int:
         number, unit = -1, 0
     limit = number * unit
     if number < 0 or not unit or (limit and limit < 1 << 16) or limit >= 1 << 62:
+        where = f" in {source}" if source else ""
         raise UsageError(
-            f"invalid log limit {shown(value)}: give bytes or a size such as 100M or 2G "
+            f"invalid log limit {shown(value)}{where}: give bytes or a size such as 100M or 2G "
             "(at least 64K; 0 keeps all output)"
         )
     return limit
@@ -133,13 +154,7 @@ class Server:
             raise UsageError(
                 f"the tmux timeout must be a positive number of seconds, not {timeout}"
             )
-        #: The most bytes of output each new session's log keeps (0: all of it):
-        #: ``log_limit``, else ``$TMUXAGENT_LOG_LIMIT``, else 100 MiB.
-        self.log_limit = parse_log_limit(
-            os.environ.get("TMUXAGENT_LOG_LIMIT") or DEFAULT_LOG_LIMIT
-            if log_limit is None
-            else log_limit
-        )
+        self._log_limit = None if log_limit is None else parse_log_limit(log_limit)
         if socket is not None and not os.fspath(socket):
             raise UsageError("the socket path is empty; give a path, or none for the default")
         path = default_socket() if socket is None else absolute(socket)
@@ -156,6 +171,22 @@ class Server:
 
     def __repr__(self) -> str:
         return f"Server({self.host.socket_path!r})"
+
+    @property
+    def log_limit(self) -> int:
+        """The most bytes of output each new session's log keeps (0: all of it):
+        ``log_limit``, else ``$TMUXAGENT_LOG_LIMIT`` (read when first needed: a
+        bad value fails only a start that needs it), else 100 MiB."""
+        if self._log_limit is None:
+            value = os.environ.get("TMUXAGENT_LOG_LIMIT")
+            self._log_limit = (
+                parse_log_limit(value, "$TMUXAGENT_LOG_LIMIT") if value else DEFAULT_LOG_LIMIT
+            )
+        return self._log_limit
+
+    @log_limit.setter
+    def log_limit(self, value: int | str) -> None:
+        self._log_limit = parse_log_limit(value)
 
     @property
     def socket_path(self) -> Path:
@@ -221,12 +252,15 @@ class Server:
         Returns once the program runs (exec succeeded). A program that cannot
         run (not executable, a directory, an interpreter on its ``#!`` line
         that does not exist, a binary for another machine) raises CannotRun,
-        with nothing left behind: the name is free again.
+        with nothing left behind: the name is free again; so does any other
+        error, or a Ctrl-C, once tmux may have made the session.
 
         With ``wait`` (a regex) or ``wait_idle`` (seconds of a still screen)
         it returns once the program shows that, within ``timeout`` seconds,
         as :meth:`Session.send` waits: what it printed until then is in the
-        session's :attr:`~Session.started` (``.output``, ``.match``).
+        session's :attr:`~Session.started` (``.output``, ``.match``). If it
+        does not (WaitTimeout), or the program ends first (ProgramExited),
+        the session stays, for a look at what it shows.
         """
         validate_name(name)
         after = None
@@ -266,63 +300,134 @@ class Server:
 
             token = meta["prompt_token"] = environment["TMUXAGENT_PROMPT_TOKEN"] = new_token()
         files = host.create_files(session_id, meta)
+        made = _Made()
         try:
             files.write_mark(Mark(0))
             launcher = host.launcher(files, argv, environment, workdir)
-            launcher_pid = self._new_session(name, files, launcher, cols, rows, workdir, limit)
-        except BaseException:
-            files.remove()
-            raise
-        failed = host.launch_error(files, launcher_pid)
-        if failed is not None:  # leave nothing running, and the name free
-            host.end_session(files, session_target(name), None)
-            raise CannotRun(failed, argv[0])
-        if record:
-            host.start_recording(files, started=created, offset=0, cols=cols, rows=rows, screen="")
-        session = Session(self, name)
-        session._at.made(files.root)
-        if shell:
-            self._wait_first_prompt(session, files, ready_timeout, token)
-        if after is not None:
-            from ._input import Sent
+            self._new_session(name, files, launcher, cols, rows, workdir, limit, made)
+            failed = host.launch_error(files, made.launcher)
+            if failed is not None:  # leave nothing running, and the name free
+                raise CannotRun(failed, argv[0])
+            if record:
+                host.start_recording(
+                    files, started=created, offset=0, cols=cols, rows=rows, screen=""
+                )
+            session = Session(self, name)
+            session._at.made(files.root)
+            if shell:
+                self._wait_first_prompt(session, files, ready_timeout, token)
+            if after is not None:
+                from ._input import Sent
 
-            session.started = after.finish(session, files.mark(), Sent())
+                try:
+                    session.started = after.finish(session, files.mark(), Sent())
+                except (WaitTimeout, ProgramExited):
+                    # The program started: what it did (or did not) show is
+                    # for the caller to look at, as these errors say.
+                    made.keep = True
+                    raise
+        except BaseException:  # leave nothing running and the name free, then say why
+            if not made.keep:
+                try:
+                    self._undo_start(name, files, made)
+                except Exception:  # best effort: what went wrong first is the news
+                    pass
+            raise
         return session
 
     def _new_session(
         self, name: str, files: SessionFiles, launcher: list[str], cols: int, rows: int, cwd: str,
-        log_limit: int,
-    ) -> int:  # fmt: skip
-        """Make the session; the pid of its launcher."""
+        log_limit: int, made: _Made,
+    ) -> None:  # fmt: skip
+        """Make the session, noting in ``made`` what tmux may have made."""
         target = session_target(name)
-        try:
-            made = self.host.tmux(
-                *(["set", scope, option, value] for scope, option, value in _SERVER_OPTIONS),
-                [
-                    "new-session", "-d", "-P", "-F", "#{session_id} #{pane_pid}",
-                    "-s", encode_name(name),
-                    "-x", str(cols), "-y", str(rows), "-c", format_escape(cwd), "--", *launcher,
-                ],
-                # tmux 3.3a crashes on new-session with a global 'manual' size.
-                ["set", "-w", "-t", target, "window-size", "manual"],
-                ["set", "-p", "-t", target, "@tmuxagent_pane", "1"],
-                ["set", "-t", target, "@tmuxagent_dir", files.root],
-                ["set", "-t", target, "@tmuxagent_name", name],
-                # In the same call: the pipe is attached before tmux reads a
-                # single byte of the program's output.
-                ["pipe-pane", "-t", target, self.host.log_pipe(files, log_limit)],
-            )  # fmt: skip
-        except CommandFailed as exc:
-            if "duplicate session" in exc.stderr:
-                raise SessionExists(name) from None
-            created = exc.stdout.split(" ")[0]
-            if created.startswith("$"):  # do not leave half a session behind
+        for attempt in range(2):
+            made.sent = True  # from here on, tmux may make the session (even if we give up)
+            try:
+                answer = self.host.tmux(
+                    *(["set", scope, option, value] for scope, option, value in _SERVER_OPTIONS),
+                    [
+                        "new-session", "-d", "-P", "-F", "#{session_id} #{pane_pid}",
+                        "-s", encode_name(name),
+                        "-x", str(cols), "-y", str(rows), "-c", format_escape(cwd), "--", *launcher,
+                    ],
+                    # tmux 3.3a crashes on new-session with a global 'manual' size.
+                    ["set", "-w", "-t", target, "window-size", "manual"],
+                    ["set", "-p", "-t", target, "@tmuxagent_pane", "1"],
+                    ["set", "-t", target, "@tmuxagent_dir", files.root],
+                    ["set", "-t", target, "@tmuxagent_name", name],
+                    # In the same call: the pipe is attached before tmux reads a
+                    # single byte of the program's output.
+                    ["pipe-pane", "-t", target, self.host.log_pipe(files, log_limit)],
+                )  # fmt: skip
+            except CommandFailed as exc:
+                # tmux stops at the first command that fails: a session id in
+                # its answer means new-session ran (start's undo kills that).
+                created = exc.stdout.split(" ")[0]
+                made.sent = created.startswith("$")
+                made.id = created if made.sent else ""
+                if "duplicate session" in exc.stderr:
+                    if attempt == 0 and self._clear_leftover(name):
+                        continue
+                    raise SessionExists(name) from None
+                raise
+            except (ForeignServer, TmuxNotFound):
+                made.sent = False  # refused before any tmux server heard it
+                raise
+            made.id, pid = answer.split()[:2]
+            made.launcher = int(pid)
+            return
+
+    def _clear_leftover(self, name: str) -> bool:
+        """Kill the session called ``name`` if a failed start left it behind
+        (True: the name may be free now): a tmuxagent session whose files are
+        gone ("its files are gone" in ``list``) and whose program has ended
+        (a young one may be its launcher, finding no files: it ends at once).
+        Nothing runs there, nothing of it can be read, every verb says to kill
+        it. A live program whose files are gone (removed by hand, by a /tmp
+        cleaner) may still do work someone wants: its name stays taken."""
+        host = self.host
+        command = ["list-panes", "-s", "-t", session_target(name), "-f", "#{@tmuxagent_pane}", "-F"]
+        deadline = Deadline(LEFTOVER_WAIT)
+        while True:
+            try:
+                panes = list_panes(host, command)
+            except (CommandFailed, ServerNotRunning):
+                return True  # gone meanwhile: try again
+            if len(panes) != 1 or host.files(panes[0].state_dir) is not None:
+                return False
+            pane = panes[0]
+            if pane.dead:  # by its pane's id, never a later session of the name
+                host.end_session(None, pane.id, None)
+                return True
+            if deadline.passed or time.time() - pane.created > LEFTOVER_WAIT:
+                return False
+            deadline.sleep(PROCESS_INTERVAL)
+
+    def _undo_start(self, name: str, files: SessionFiles, made: _Made) -> None:
+        """End what a failed start made, within :data:`UNDO_TIMEOUT` (a Ctrl-C
+        waits): its session (by the id tmux gave, or by its files: never
+        another of the name), and its files. A tmux that does not answer may
+        make the session later: see :meth:`_clear_leftover`."""
+        from ._input import held_interrupt
+
+        host = self.host
+        with held_interrupt(), calls_within(Deadline(UNDO_TIMEOUT)):
+            target = made.id
+            if made.sent and not target:
+                fmt = "#{session_id} #{@tmuxagent_dir}"
+                look = ["display", "-p", "-t", session_target(name), fmt]
                 try:
-                    self.host.tmux(["kill-session", "-t", created])
+                    sid, _, root = host.tmux(look).removesuffix("\n").partition(" ")
+                    target = sid if root == files.root else ""
+                except TmuxError:  # no such session, or no answer
+                    pass
+            if made.sent and target:
+                try:
+                    host.end_session(files, target, files.program_pid() or None)
                 except TmuxError:
                     pass
-            raise
-        return int(made.split()[1])
+            files.remove()
 
     def _wait_first_prompt(
         self, session: Session, files: SessionFiles, timeout: float, token: str | None
