@@ -25,7 +25,6 @@ the work itself.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 import time
@@ -412,6 +411,8 @@ class SessionFiles:
         try:
             replace_file(self.mark_path, data)
         except OSError as exc:  # a full disk (this program's?): C-c must still go in
+            import errno
+
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             _write(self.mark_path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, data)  # in place
