@@ -8,10 +8,14 @@ many Enters arrived and how they were grouped.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 import tmuxagent
 from tests.conftest import CLI, prog
+from tmuxagent import _input
 from tmuxagent._input import Sent
 
 #: How long enter_log.py --deaf leaves its input unread once it comes: longer
@@ -116,3 +120,23 @@ def test_busy_then_silent_gets_one_enter(ta: tmuxagent.Server, tmp_path: Path) -
     session.wait_text(r"^SUBMITTED: hello$")
     assert finish(session, log) == ["hello\r"]
     assert not sent.retried
+
+
+def test_enter_goes_in_once_a_waiting_program_has_taken_the_text(
+    ta: tmuxagent.Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A program seen waiting for input again after reading and echoing the
+    # text (in a read: enter_log.py; in select: Python's readline) has taken
+    # it: Enter goes in then, in a read of its own, with no quiet period.
+    # With the quiet period and the echo's time limit made a minute long,
+    # only that makes the Enter come before the wait below gives up.
+    monkeypatch.setattr(_input, "ENTER_SETTLE", 60.0)
+    monkeypatch.setattr(_input, "ENTER_ECHO_LIMIT", 60.0)
+    session, log = enter_log(ta, tmp_path, "reads", "--burst")
+    py = ta.start("py", ["python3", "-q"], wait=">>> $")
+    for each, text, done in ((session, "hello", "^SUBMITTED: hello$"), (py, "6*7", "^42$")):
+        with ThreadPoolExecutor(1) as pool:
+            sent = pool.submit(each.send, text, enter=True)
+            each.wait_text(done, timeout=20)
+            assert sent.result() == Sent(enter=True, retried=False)
+    assert finish(session, log) == ["hello", "\r"]

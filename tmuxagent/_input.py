@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 
-from ._poll import Deadline
+from ._poll import LOG_INTERVAL, Deadline, poll_until
 from ._records import Struct
 
 TYPE_CHECKING = False
@@ -25,9 +26,13 @@ if TYPE_CHECKING:
     from ._files import SessionFiles
     from ._host import Host
     from ._pane import Pane
+    from ._tty import TerminalInput
 
 #: Seconds of quiet output (the echo done) before Enter is pressed after text.
 ENTER_SETTLE = 0.02
+#: Seconds to wait for the echo of the text (then Enter goes in anyway; plus
+#: a second per 50,000 characters).
+ENTER_ECHO_LIMIT = 0.25
 #: Seconds to wait for the program to read the text (then Enter goes in anyway).
 ENTER_READ_LIMIT = 1.0
 #: Seconds to wait, after Enter went in behind text still unread, for the
@@ -184,10 +189,12 @@ def press_enter(
 
     Full-screen programs (Ink-based agent CLIs among them) take an Enter
     that arrives in the same read as text for part of a paste, not for
-    "submit". So Enter goes in once the echo of the text (the log growing
-    past ``before``) has settled and, where the pane's terminal (``tty``)
-    can be watched and the program reads keys (raw mode), once the program
-    has read all the text: then it reads the Enter on its own.
+    "submit". So where the pane's terminal (``tty``) can be watched and the
+    program reads keys (raw mode), Enter goes in once the program has taken
+    the text (:func:`_wait_taken`: read it all, echoed, and waits again or
+    went quiet): then it reads the Enter on its own. Elsewhere, once the
+    echo of the text (the log growing past ``before``) has been quiet for
+    ENTER_SETTLE.
 
     With ``retry``, Enter is pressed once more, and only when all of these
     hold: the program had still not read the text after ENTER_READ_LIMIT
@@ -204,14 +211,17 @@ def press_enter(
     host): there a dropped Enter is the caller's to see and press.
     """
     read_limit = Deadline(ENTER_READ_LIMIT + len(text) / 50_000)
-    if text:
-        files.wait_quiet(ENTER_SETTLE, Deadline(0.25 + len(text) / 50_000), after=before)
+    echo_limit = Deadline(ENTER_ECHO_LIMIT + len(text) / 50_000)
     term = host.terminal(tty)
     try:
         pending = 0
         if term is not None and term.raw():
+            if text:
+                _wait_taken(host, files, pane, term, before, echo_limit)
             term.wait_read(read_limit)
             pending = term.unread()
+        elif text:
+            files.wait_quiet(ENTER_SETTLE, echo_limit, after=before)
         size = files.log_size()
         host.tmux(["send-keys", "-t", pane.id, "Enter"])
         if term is None or not retry or not pending or not term.wait_read(ENTER_BUSY_LIMIT):
@@ -225,10 +235,38 @@ def press_enter(
             term.close()
 
 
+def _wait_taken(
+    host: Host,
+    files: SessionFiles,
+    pane: Pane,
+    term: TerminalInput,
+    before: int,
+    deadline: Deadline,
+) -> None:
+    """Wait until a program reading keys has taken in the text typed after
+    the log stood at ``before``: it has read all of it, echoed something,
+    and then either waits for input again (readline and most REPLs: well
+    within a millisecond) or has been quiet for ENTER_SETTLE (a program that
+    cannot be seen waiting, or is busy with something else meanwhile).
+    Then an Enter comes in a read of its own. At the deadline, Enter goes
+    in anyway (a program that echoes nothing)."""
+    seen = [files.log_size(), time.monotonic()]
+
+    def taken() -> bool:
+        size, now = files.log_size(), time.monotonic()
+        if size != seen[0]:
+            seen[:] = [size, now]
+        if size <= before or term.unread():
+            return False
+        return now - seen[1] >= ENTER_SETTLE or host.input_wait(pane.pid) is not None
+
+    poll_until(taken, deadline, interval=0.0005, backoff=2.0, most=LOG_INTERVAL)
+
+
 def _dropped(host: Host, files: SessionFiles, pane: Pane, size: int, text: str) -> bool:
     """After a program read typed text and Enter in one go (the log was at
     ``size`` then): whether it shows the text and nothing else, and waits."""
-    files.wait_quiet(ENTER_SETTLE, Deadline(0.25 + len(text) / 50_000), after=size)  # the echo
+    files.wait_quiet(ENTER_SETTLE, Deadline(ENTER_ECHO_LIMIT + len(text) / 50_000), after=size)
     if files.wait_growth(files.log_size(), ENTER_REACTION):
         return False  # a reaction
     return _enter_became_newline(host, pane, text) and host.input_wait(pane.pid) is not None
