@@ -155,12 +155,15 @@ def poll_until(
     interval: float = LOG_INTERVAL,
     backoff: float = 1.0,
     most: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> T | None:
     """Call ``check`` until it returns something other than None or False.
 
     Returns that value, or None once ``deadline`` (a :class:`Deadline`, or
     seconds from now) has passed: ``check`` runs one last time at the
     deadline. The interval between calls grows by ``backoff`` up to ``most``.
+    ``sleep`` sleeps between calls; it may end early (``_wake.Wake.sleep``:
+    when the log is written).
     """
     if not isinstance(deadline, Deadline):
         deadline = Deadline(deadline)
@@ -170,5 +173,5 @@ def poll_until(
             return result
         if deadline.passed:
             return None
-        deadline.sleep(interval)
+        sleep(max(0.0, min(interval, deadline.end - time.monotonic())))
         interval = min(interval * backoff, max(most, interval))

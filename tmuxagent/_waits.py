@@ -81,6 +81,9 @@ def _follow(
     all its output is in), WaitTimeout at ``deadline`` (``what`` says what
     was awaited).
     """
+    from ._wake import Wake
+
+    wake = Wake(files.log, later=session._host.one_call)
     with watch_type(files, mark, pane.cols, pane.rows) as watch:
         fresh = True
         watch.final = pane.dead  # then the caller has all its output in the log
@@ -103,7 +106,7 @@ def _follow(
                     fresh = True
             return None
 
-        result = poll_until(step, deadline, interval=LOG_INTERVAL)
+        result = poll_until(step, deadline, interval=LOG_INTERVAL, sleep=wake.sleep)
     if result is None:
         raise WaitTimeout(what, deadline.seconds, screen_tail(session))
     return result, watch
