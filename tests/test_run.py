@@ -141,3 +141,22 @@ def test_ctrl_c_while_run_types_leaves_the_shell_usable(shell: tmuxagent.Session
         assert proc.returncode in (0, 130)
         shell.wait_prompt(timeout=10)
         assert shell.run("echo usable").output == "usable"
+
+
+def test_run_types_the_command_and_its_enter_in_one_tmux_call(
+    shell: tmuxagent.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The agent shell waits at its prompt (run checked): readline takes the
+    # bracketed paste and the Enter after it in one read, so there is nothing
+    # to wait for between them: a look-up, then one call with both.
+    host = shell._host
+    calls: list[list[str]] = []
+    real = type(host).tmux
+
+    def tmux(self: object, *commands: list[str], **kwargs: object) -> str:
+        calls.append([c[0] for c in commands])
+        return real(host, *commands, **kwargs)
+
+    monkeypatch.setattr(type(host), "tmux", tmux)
+    assert shell.run("echo one; echo two").output == "one\ntwo"
+    assert calls == [["list-panes"], ["load-buffer", "paste-buffer", "send-keys"]]

@@ -130,6 +130,12 @@ class EchoFilter:
         """
         if self.skip is None:
             self.resolve(window)
+        if self.skip is not None and (self.skip or not self._field):
+            # Only the echo's own lines can go (see drops): the rest is kept
+            # whole, without a look at each of (maybe) 40,000 lines.
+            cut = max(0, self.skip - start)
+            head = enumerate(window[:cut], start)
+            return [line for i, line in head if not self._echoes(i, line)] + window[cut:]
         return [line for i, line in enumerate(window, start) if not self.drops(i, line)]
 
     def drops(self, index: int, line: str) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from operator import methodcaller
 
 from ._cells import UNKNOWN, char_width, grid_lines, render_row, utf8_tail
 
@@ -219,7 +220,7 @@ class Terminal:
         cols, rows = self.cols, self.rows
         lines = chunk.decode("ascii").split("\r\n")
         lines.pop()
-        if any(len(line) > cols for line in lines):
+        if lines and max(map(len, lines)) > cols:
             return False
         above = rows - 1
         old = min(len(lines), above)
@@ -230,7 +231,7 @@ class Terminal:
         if new:
             self.history.append("".join(self._partial) + lines[0].rstrip(" "))
             self._partial = []
-            self.history.extend(line.rstrip(" ") for line in lines[1:new])
+            self.history.extend(map(methodcaller("rstrip", " "), lines[1:new]))
         shown = lines[new:]
         self._grid = [
             *self._grid[old:above],

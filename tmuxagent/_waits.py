@@ -230,8 +230,9 @@ def run(session: Session, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> 
         # with the command typed and not run, and every later run refused.
         with held_interrupt():
             mark, _ = session._type_input(
-                command.strip("\n"), bracketed=True, enter=True, live=(pane, files)
-            )
+                command.strip("\n"), bracketed=True, enter=True, live=(pane, files),
+                at_prompt=True,
+            )  # fmt: skip
         what = f"{shown(command)} to finish"
         return _await_prompt(session, pane, files, mark, deadline, what, token)
 

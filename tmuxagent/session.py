@@ -127,10 +127,13 @@ class Session:
 
     def _type_input(
         self, text: str, *, bracketed: bool, enter: bool, retry: bool = True,
-        live: tuple[Pane, SessionFiles] | None = None,
+        live: tuple[Pane, SessionFiles] | None = None, at_prompt: bool = False,
     ) -> tuple[Mark, Sent]:  # fmt: skip
         """Note the input (waits start after it), type it, press Enter if
-        asked; the mark noted, and what was done with Enter."""
+        asked; the mark noted, and what was done with Enter. ``at_prompt``:
+        the agent shell is known to wait at its prompt (``run``): readline
+        takes a bracketed paste and the Enter after it in one read, so both
+        go in one tmux call."""
         from . import _input
 
         if not isinstance(text, str):
@@ -152,8 +155,8 @@ class Session:
         always = bracketed and bool(self._at.meta(files).get("shell"))
         sent = _input.Sent()
         with vanishing(self.name):
-            # Line mode: Enter in the same call as the text, no quiet period.
-            at_once = enter and _input.line_mode(self._host, pane.tty)
+            # Line mode, or readline after a paste: Enter in the same call.
+            at_once = enter and ((at_prompt and always) or _input.line_mode(self._host, pane.tty))
             _input.type_text(
                 self._host, pane, text, bracketed=bracketed, always=always, enter=at_once
             )
