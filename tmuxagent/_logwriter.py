@@ -63,6 +63,36 @@ _BLOCK = 4096
 _NOTE_START = "\x18\r\n"
 
 
+#: The most bytes of output a session's log keeps, unless told otherwise.
+DEFAULT_LOG_LIMIT = 100 * 1024 * 1024
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_log_limit(value: int | str, source: str = "") -> int:
+    """A log size limit: bytes, or a number with K, M, G or T (binary units:
+    ``100M`` is 100 MiB); 0 keeps all output. UsageError otherwise, naming
+    ``source`` (where the value came from) if given."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number, unit = value, 1
+    elif isinstance(value, str):
+        text = value.strip().upper().removesuffix("IB").removesuffix("B")
+        digits = text.rstrip("KMGT")
+        unit = _UNITS.get(text[len(digits) :], 0)
+        number = int(digits) if digits.isdigit() and digits.isascii() and len(digits) < 19 else -1
+    else:
+        number, unit = -1, 0
+    limit = number * unit
+    if number < 0 or not unit or (limit and limit < 1 << 16) or limit >= 1 << 62:
+        from .errors import UsageError, shown
+
+        where = f" in {source}" if source else ""
+        raise UsageError(
+            f"invalid log limit {shown(value)}{where}: give bytes or a size such as 100M or 2G "
+            "(at least 64K; 0 keeps all output)"
+        )
+    return limit
+
+
 def unrecorded_note(count: int | None, code: int = 0) -> bytes:
     """The line put in the log where output could not be written: ``count``
     bytes (None: an unknown amount, the writer had stopped), ``code`` the errno."""

@@ -106,34 +106,6 @@ def _environment(
 #: The size of a socket address's path (with its NUL): longer paths cannot be used.
 _SUN_PATH = 104 if sys.platform == "darwin" else 108
 
-#: The most bytes of output a session's log keeps, unless told otherwise.
-DEFAULT_LOG_LIMIT = 100 * 1024 * 1024
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
-def parse_log_limit(value: int | str, source: str = "") -> int:
-    """A log size limit: bytes, or a number with K, M, G or T (binary units:
-    ``100M`` is 100 MiB); 0 keeps all output. UsageError otherwise, naming
-    ``source`` (where the value came from) if given."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        number, unit = value, 1
-    elif isinstance(value, str):
-        text = value.strip().upper().removesuffix("IB").removesuffix("B")
-        digits = text.rstrip("KMGT")
-        unit = _UNITS.get(text[len(digits) :], 0)
-        number = int(digits) if digits.isdigit() and digits.isascii() and len(digits) < 19 else -1
-    else:
-        number, unit = -1, 0
-    limit = number * unit
-    if number < 0 or not unit or (limit and limit < 1 << 16) or limit >= 1 << 62:
-        where = f" in {source}" if source else ""
-        raise UsageError(
-            f"invalid log limit {shown(value)}{where}: give bytes or a size such as 100M or 2G "
-            "(at least 64K; 0 keeps all output)"
-        )
-    return limit
-
-
 class Server:
     """A private tmux server for agent sessions.
 
@@ -154,7 +126,9 @@ class Server:
             raise UsageError(
                 f"the tmux timeout must be a positive number of seconds, not {timeout}"
             )
-        self._log_limit = None if log_limit is None else parse_log_limit(log_limit)
+        self._log_limit: int | None = None
+        if log_limit is not None:
+            self.log_limit = log_limit
         if socket is not None and not os.fspath(socket):
             raise UsageError("the socket path is empty; give a path, or none for the default")
         path = default_socket() if socket is None else absolute(socket)
@@ -178,6 +152,8 @@ class Server:
         ``log_limit``, else ``$TMUXAGENT_LOG_LIMIT`` (read when first needed: a
         bad value fails only a start that needs it), else 100 MiB."""
         if self._log_limit is None:
+            from ._logwriter import DEFAULT_LOG_LIMIT, parse_log_limit
+
             value = os.environ.get("TMUXAGENT_LOG_LIMIT")
             self._log_limit = (
                 parse_log_limit(value, "$TMUXAGENT_LOG_LIMIT") if value else DEFAULT_LOG_LIMIT
@@ -186,6 +162,8 @@ class Server:
 
     @log_limit.setter
     def log_limit(self, value: int | str) -> None:
+        from ._logwriter import parse_log_limit
+
         self._log_limit = parse_log_limit(value)
 
     @property
@@ -268,7 +246,12 @@ class Server:
             from ._waits import StepWait
 
             after = StepWait(wait, wait_idle, timeout)
-        limit = self.log_limit if log_limit is None else parse_log_limit(log_limit)
+        if log_limit is not None:
+            from ._logwriter import parse_log_limit
+
+            limit = parse_log_limit(log_limit)
+        else:
+            limit = self.log_limit
         check_timeout(ready_timeout)
         if isinstance(command, str):
             raise UsageError(
