@@ -14,7 +14,8 @@ from textual.widgets import DataTable, Input, Label
 
 import tmuxagent
 from tests.conftest import CLI, prog
-from tmuxagent.dashboard import DashboardApp
+from tmuxagent.dashboard import DashboardApp, refresh
+from tmuxagent.dashboard.refresh import Refresher
 from tmuxagent.dashboard.screens import AskScreen, ConfirmScreen, FocusScreen, LogScreen
 from tmuxagent.dashboard.widgets import Preview
 
@@ -33,7 +34,7 @@ async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float =
 
 def preview_text(app: DashboardApp, name: str) -> str:
     preview = next(p for p in app.query(Preview) if p.session_name == name)
-    return "\n".join(line.plain for line in preview.content.lines)
+    return preview.content.text()
 
 
 def table_status(app: DashboardApp, name: str) -> str:
@@ -72,7 +73,7 @@ async def test_markup_in_names_is_text(ta: tmuxagent.Server) -> None:
         app.select("[b]x[/b]")
         await pilot.press("enter")
         assert isinstance(app.screen, FocusScreen)
-        await until(pilot, lambda: app.screen.view.content.lines)
+        await until(pilot, lambda: app.screen.view.content.rows)
         assert "[b]x[/b]" in str(app.screen.title_label.render())
         for key, screen in (("i", AskScreen), ("k", AskScreen), ("x", ConfirmScreen)):
             await pilot.press(key)
@@ -111,7 +112,7 @@ async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:
         app.select("shell")
         await pilot.press("enter")
         assert isinstance(app.screen, FocusScreen)
-        await until(pilot, lambda: app.screen.view.content.lines)
+        await until(pilot, lambda: app.screen.view.content.rows)
         # Send a line.
         await pilot.press("i")
         app.screen.query_one(Input).value = "echo from-the-dash"
@@ -119,8 +120,7 @@ async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:
         await asyncio.to_thread(shell.wait_text, "^from-the-dash$", timeout=10)
         await until(
             pilot,
-            lambda: any(line.plain.strip() == "from-the-dash" for line in
-                        app.screen.view.content.lines),
+            lambda: "from-the-dash" in app.screen.view.content.text().split("\n"),
         )  # fmt: skip
         # Keys.
         await pilot.press("k")
@@ -208,7 +208,7 @@ def test_snapshot_focus_view(ta: tmuxagent.Server, snap_compare: Any) -> None:
         await ready(pilot)
         app.select("repl")
         await pilot.press("enter")
-        await until(pilot, lambda: app.screen.view.content.lines)
+        await until(pilot, lambda: app.screen.view.content.rows)
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
@@ -242,3 +242,60 @@ async def test_refresh_strategies_agree(ta: tmuxagent.Server, naive: bool) -> No
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: "second" in preview_text(app, "one") if app.query(Preview)
                     else False)  # fmt: skip
+
+
+def test_only_previews_on_screen_are_fetched(
+    ta: tmuxagent.Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A screen that changed is fetched once its preview is shown, not before;
+    # the full-size view is fetched whatever the previews.
+    monkeypatch.setattr(refresh, "PREVIEW_EVERY", 0.0)
+    session = ta.start("off", ["sh", "-c", "echo one; read x; echo two; exec sleep 300"])
+    session.wait_text("^one$")
+    refresher = Refresher(ta)
+    assert refresher.tick(shown=frozenset()).screens == {}
+    assert "one" in refresher.tick(shown=frozenset({"off"})).screens["off"]
+    assert refresher.tick(shown=frozenset({"off"})).screens == {}  # unchanged
+    session.send("", enter=True, wait="^two$")
+    assert refresher.tick(shown=frozenset()).screens == {}
+    focused = refresher.tick(("off", 1), shown=frozenset()).focused
+    assert focused is not None and "two" in focused
+    assert "two" in refresher.tick(shown=frozenset({"off"})).screens["off"]
+
+
+def test_a_busy_screen_is_fetched_at_most_every_preview_period(
+    ta: tmuxagent.Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A change is fetched at once if the last fetch was long enough ago, and
+    # else once it is: never lost, and a busy session costs 5 fetches a second.
+    monkeypatch.setattr(refresh, "PREVIEW_EVERY", 3600.0)
+    session = ta.start("busy", ["sh", "-c", "echo one; read x; echo two; exec sleep 300"])
+    session.wait_text("^one$")
+    refresher = Refresher(ta)
+    assert "one" in refresher.tick().screens["busy"]  # the first fetch: at once
+    session.send("", enter=True, wait="^two$")
+    refresher._full_at = 0.0  # a full look: the new output is known
+    assert refresher.tick().screens == {}  # fetched too recently
+    monkeypatch.setattr(refresh, "PREVIEW_EVERY", 0.0)
+    assert "two" in refresher.tick().screens["busy"]  # kept for later, not lost
+
+
+async def test_previews_out_of_view_are_fetched_when_scrolled_to(ta: tmuxagent.Server) -> None:
+    # Ten sessions, two previews a row, room for about a row and a half: a
+    # preview out of view is not fetched again; scrolled to, it is.
+    names = [f"s{i}" for i in range(10)]
+    for name in names:
+        ta.start(name, ["sh", "-c", f"echo first-{name}; read x; echo second-{name}; sleep 300"])
+    app = DashboardApp(ta, interval=TICK)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: len(app.query(Preview)) == 10 and app.shown_previews)
+        assert app.shown_previews == {"s0", "s1", "s2", "s3"}
+        await until(pilot, lambda: "first-s9" in preview_text(app, "s9"))  # the first tick: all
+        for name in ("s0", "s9"):
+            ta.session(name).send("", enter=True, wait=f"^second-{name}$")
+        await until(pilot, lambda: "second-s0" in preview_text(app, "s0"))
+        await pilot.pause(5 * TICK)
+        assert "second-s9" not in preview_text(app, "s9")  # out of view: not fetched
+        app.grid_scroll.scroll_end(animate=False)
+        await until(pilot, lambda: "second-s9" in preview_text(app, "s9"))
+        assert "s9" in (app.shown_previews or ()) and "s0" not in (app.shown_previews or ())

@@ -70,10 +70,14 @@ class DashboardApp(SessionActions):
         #: The full-size view as (session, view number), if any: set on the UI
         #: thread, read by the refresh worker (which must not read ``screen``).
         self.focused_view: tuple[str, int] | None = None
-        self._lines: dict[str, list[Text]] = {}
+        #: The sessions whose previews are on screen (likewise): only their
+        #: screens are fetched (None: not known yet, all of them).
+        self.shown_previews: frozenset[str] | None = None
+        self._lines: dict[str, list[str]] = {}
         self._previews: dict[str, Preview] = {}
         self._order: list[str] = []
         self._status_text = ""
+        self._shown_state: tuple[list[SessionInfo] | None, float] = (None, 0.0)
         # The main view's widgets, kept: other screens may be on top when a tick lands.
         self.filter_box = Input(
             placeholder="filter by name (Enter: keep, Escape: clear)", id="filter"
@@ -83,6 +87,7 @@ class DashboardApp(SessionActions):
         )
         self.status = Static("", id="status")
         self.grid = Grid(id="grid")
+        self.grid_scroll = VerticalScroll(id="grid-scroll")
 
     # -- layout ----------------------------------------------------------------------
 
@@ -91,7 +96,7 @@ class DashboardApp(SessionActions):
         yield self.filter_box
         yield self.table
         yield self.status
-        with VerticalScroll(id="grid-scroll"):
+        with self.grid_scroll:
             yield self.grid
         yield Footer()
 
@@ -117,7 +122,7 @@ class DashboardApp(SessionActions):
         worker = get_current_worker()
         while not worker.is_cancelled:
             started = time.monotonic()
-            snapshot = self.refresher.tick(self.focused_view)
+            snapshot = self.refresher.tick(self.focused_view, self.shown_previews)
             if worker.is_cancelled or not self.is_running:
                 return
             try:
@@ -130,6 +135,23 @@ class DashboardApp(SessionActions):
         """Record which session is shown full-size, for the refresh worker (UI thread)."""
         screen = self.screen
         self.focused_view = screen.key if isinstance(screen, FocusScreen) else None
+
+    def _note_shown(self) -> None:
+        """Record which previews were on screen at the last update (UI thread)."""
+        if isinstance(self.screen, FocusScreen):
+            self.shown_previews = frozenset()
+            return
+        # Previews fill the grid row by row, each row as tall as a preview;
+        # the scroll view shows the rows from scroll_y on.
+        top, height = self.grid_scroll.scroll_offset.y, self.grid_scroll.size.height
+        columns = max(1, self.size.width // PREVIEW_WIDTH)
+        shown = []
+        for index, (name, preview) in enumerate(self._previews.items()):
+            tall = preview.outer_size.height
+            y = index // columns * tall
+            if tall and y < top + height and y + tall > top:
+                shown.append(name)
+        self.shown_previews = frozenset(shown)
 
     def apply(self, snapshot: Snapshot) -> None:
         """Show one tick's findings (runs on the UI thread)."""
@@ -148,6 +170,10 @@ class DashboardApp(SessionActions):
             self._set_status(f"{count} session{'s' if count != 1 else ''}"
                              + (f", {shown} shown (filter: {self.filter_text})"
                                 if self.filter_text else ""))  # fmt: skip
+        # Between the refresher's full looks the list is the same: the
+        # table and grid change only when it does, or the second does.
+        still = snapshot.sessions is self._shown_state[0] and now == self._shown_state[1]
+        self._shown_state = (snapshot.sessions, now)
         self.sessions = {info.name: info for info in snapshot.sessions}
         for name, lines in snapshot.screens.items():
             self._lines[name] = lines
@@ -156,8 +182,10 @@ class DashboardApp(SessionActions):
                 preview.show(lines)
         for name in set(self._lines) - set(self.sessions):
             del self._lines[name]
-        self._update_table(now)
-        self._update_grid(now)
+        if not still:
+            self._update_table(now)
+            self._update_grid(now)
+        self._note_shown()
         if isinstance(self.screen, FocusScreen):
             info = self.sessions.get(self.screen.session_name)
             text = info.describe(now) if info else "gone (the session no longer exists)"

@@ -1,24 +1,36 @@
 """What the dashboard learns from tmux on each tick, off the UI thread.
 
-One tick costs two tmux calls however many sessions there are: ``sessions()``
-(one ``list-panes``) tells which sessions wrote something since the last tick
-(their output byte counts), and ``screens()`` captures just those, in one
-call. The naive strategy, kept for the benchmark, captures every session with
-a ``capture-pane`` process of its own on every tick.
+A tick costs at most two tmux calls however many sessions there are:
+``sessions()`` (one ``list-panes``, every FULL_EVERY seconds; between them
+``output_sizes()``, which reads the logs' sizes and asks tmux nothing) tells
+which sessions wrote something since the last tick, and ``screens()``
+captures those of them whose preview is on screen, in one call (the others
+when they come into view).
+Rows stay as tmux gave them (text with colour sequences): the widgets parse
+only the rows they show. The naive strategy, kept for the benchmark,
+captures every session with a ``capture-pane`` process of its own on every
+tick.
 
 Only the public ``tmuxagent`` API is used here.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from rich.text import Text
-
-from tmuxagent import Capture, Server, SessionInfo, TmuxAgentError
+from tmuxagent import Server, SessionInfo, TmuxAgentError
 
 #: Scrollback lines captured for the session shown full-size.
 FOCUS_HISTORY = 2000
+#: Seconds between full looks at the sessions (which there are, their state);
+#: ticks between them only see how much each one has written.
+FULL_EVERY = 0.5
+#: Seconds between two fetches of one session's screen: a change is fetched
+#: at the next tick if the last fetch was longer ago, else once it is (a
+#: session that prints all the time is shown 5 times a second, not 10).
+PREVIEW_EVERY = 0.2
 
 
 @dataclass
@@ -26,19 +38,14 @@ class Snapshot:
     """One tick's findings, handed to the UI thread in one piece."""
 
     sessions: list[SessionInfo] = field(default_factory=list)
-    #: Screens that changed since the previous tick, as Rich Text lines.
-    screens: dict[str, list[Text]] = field(default_factory=dict)
+    #: Screens that changed since the previous tick: rows with colour sequences.
+    screens: dict[str, list[str]] = field(default_factory=dict)
     #: The focused session's screen with scrollback, when it changed.
-    focused: list[Text] | None = None
+    focused: list[str] | None = None
     #: The view ``focused`` was fetched for (see :meth:`Refresher.tick`).
     focused_for: tuple[str, int] | None = None
     #: Set when the server could not be asked (not running, tmux failing).
     error: str | None = None
-
-
-def to_lines(capture: Capture) -> list[Text]:
-    """Parse a capture's ANSI colours into Rich Text, one per row."""
-    return [Text.from_ansi(row, end="") for row in capture.text.split("\n")]
 
 
 class Refresher:
@@ -50,12 +57,27 @@ class Refresher:
         self._seen: dict[str, tuple[int, bool, int, int]] = {}
         self._texts: dict[str, str] = {}
         self._focused: tuple[tuple[str, int], int] | None = None
+        self._sessions: list[SessionInfo] | None = None  # the last full look
+        self._fetched: dict[str, float] = {}  # when each screen was last fetched
+        self._full_at = 0.0
 
-    def tick(self, focused: tuple[str, int] | None = None) -> Snapshot:
+    def tick(
+        self, focused: tuple[str, int] | None = None, shown: Collection[str] | None = None
+    ) -> Snapshot:
         """What changed since the last tick. ``focused`` is the full-size view, as
-        (session name, view number): a new view gets the whole screen again."""
+        (session name, view number): a new view gets the whole screen again.
+        ``shown``: the sessions whose previews are on screen (None: all); the
+        screens of the others are fetched once they are shown."""
         try:
-            sessions = self.server.sessions()
+            if self._sessions is None or time.monotonic() >= self._full_at:
+                self._sessions = None  # until this look succeeds
+                sessions = self.server.sessions()
+                self._full_at = time.monotonic() + FULL_EVERY
+                self._sessions = sessions
+                sizes = {info.name: info.output_bytes for info in sessions}
+            else:
+                sessions = self._sessions
+                sizes = self.server.output_sizes(sessions)
         except TmuxAgentError as exc:
             self._seen.clear()
             self._texts.clear()
@@ -69,12 +91,25 @@ class Refresher:
             )
         changed = []
         seen = {}
+        now = {i.name: (sizes.get(i.name, -1), i.alive, i.cols, i.rows) for i in sessions}
+        clock = time.monotonic()
         for info in sessions:
-            key = (info.output_bytes, info.alive, info.cols, info.rows)
-            seen[info.name] = key
-            if self._seen.get(info.name) != key:
+            key = now[info.name]
+            before = self._seen.get(info.name)
+            due = self.naive or (
+                (shown is None or info.name in shown)
+                and clock >= self._fetched.get(info.name, 0.0) + PREVIEW_EVERY
+            )
+            if before != key and due:
                 changed.append(info.name)
+                self._fetched[info.name] = clock
+            elif before is None:
+                continue  # never fetched: still to do when it is shown
+            else:
+                key = before  # what was fetched: unchanged, or to fetch when shown
+            seen[info.name] = key
         self._seen = seen
+        self._fetched = {name: at for name, at in self._fetched.items() if name in seen}
         try:
             if self.naive:
                 captures = {}
@@ -87,23 +122,25 @@ class Refresher:
                 captures = self.server.screens(changed, ansi=True)
         except TmuxAgentError as exc:
             return Snapshot(sessions=sessions, error=str(exc))
+        if len(captures) < len(changed):
+            self._full_at = 0.0  # some are gone: look at them all next time
         screens = {}
         for name, capture in captures.items():
             if self._texts.get(name) != capture.text:  # only changed previews re-render
                 self._texts[name] = capture.text
-                screens[name] = to_lines(capture)
-        for name in set(self._texts) - set(seen):
+                screens[name] = capture.text.split("\n")
+        for name in set(self._texts) - {info.name for info in sessions}:
             del self._texts[name]
-        return Snapshot(sessions, screens, self._focus(focused, seen), focused_for=focused)
+        return Snapshot(sessions, screens, self._focus(focused, now), focused_for=focused)
 
     def _focus(
-        self, view: tuple[str, int] | None, seen: dict[str, tuple[int, bool, int, int]]
-    ) -> list[Text] | None:
-        if view is None or view[0] not in seen:
+        self, view: tuple[str, int] | None, now: dict[str, tuple[int, bool, int, int]]
+    ) -> list[str] | None:
+        if view is None or view[0] not in now:
             self._focused = None
             return None
         name = view[0]
-        state = (view, hash(seen[name]))
+        state = (view, hash(now[name]))
         if self._focused == state:
             return None
         try:
@@ -113,7 +150,4 @@ class Refresher:
         if capture is None:
             return None
         self._focused = state
-        lines = to_lines(capture)
-        while lines and not lines[-1].plain.strip():
-            lines.pop()
-        return lines
+        return capture.text.split("\n")

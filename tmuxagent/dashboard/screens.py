@@ -33,7 +33,7 @@ class FocusScreen(Screen[None]):
         self.title_label = Label(Text(f" {name}"), id="focus-title")
         self.view = ScreenView()
         self._title = ""
-        self._pending: list[Text] | None = None
+        self._pending: list[str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -47,7 +47,7 @@ class FocusScreen(Screen[None]):
             self.view.show(self._pending)
             self._pending = None
 
-    def update(self, lines: list[Text] | None, status: str) -> None:
+    def update(self, lines: list[str] | None, status: str) -> None:
         """Show a tick's findings; the first may land before the screen is mounted."""
         title = f" {self.session_name}: {status}"
         if title != self._title:

@@ -6,9 +6,12 @@ change of their content. Also the session list's columns and their text.
 
 from __future__ import annotations
 
+import re
+
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -32,28 +35,52 @@ def session_row(info: SessionInfo, now: float) -> tuple[Text, ...]:
     )
 
 
-class TextLines:
-    """Rich Text lines shown through the Line API, turned into Strips lazily.
+#: A colour (or other) sequence in a captured row, for telling blank rows.
+_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
-    Only the rows on screen are ever rendered, once per content change.
+
+def plain(row: str) -> str:
+    """A captured row without its colour sequences."""
+    return _SEQUENCE.sub("", row) if "\x1b" in row else row
+
+
+class TextLines:
+    """A screen's rows (with colour sequences, as captured) shown through the
+    Line API.
+
+    A row is parsed and rendered only when it is on screen, and then kept by
+    its content: output that scrolls moves rows up, and a moved row is not
+    rendered again. Trailing blank rows are left out.
     """
 
     def __init__(self) -> None:
-        self.lines: list[Text] = []
-        self._strips: dict[int, Strip] = {}
+        self.rows: list[str] = []
+        self._strips: dict[tuple[str, int, int, Style], Strip] = {}
 
-    def set(self, lines: list[Text]) -> None:
-        while lines and not lines[-1].plain.strip():
-            lines = lines[:-1]
-        self.lines = lines
-        self._strips = {}
+    def set(self, rows: list[str]) -> None:
+        end = len(rows)
+        while end and not plain(rows[end - 1]).strip():
+            end -= 1
+        self.rows = rows[:end]
+        if self._strips:
+            keep = set(self.rows)
+            self._strips = {key: s for key, s in self._strips.items() if key[0] in keep}
 
-    def strip(self, index: int, widget: Widget) -> Strip | None:
-        if not 0 <= index < len(self.lines):
+    def text(self) -> str:
+        """The rows as plain text."""
+        return "\n".join(plain(row) for row in self.rows)
+
+    def strip(self, index: int, widget: Widget, x: int, width: int, base: Style) -> Strip | None:
+        """Row ``index``, columns ``x`` to ``x + width``, on ``base`` (None: no such row)."""
+        if not 0 <= index < len(self.rows):
             return None
-        strip = self._strips.get(index)
+        row = self.rows[index]
+        key = (row, x, width, base)
+        strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[index] = Strip(list(self.lines[index].render(widget.app.console)))
+            text = Text.from_ansi(row, end="")
+            whole = Strip(list(text.render(widget.app.console)))
+            strip = self._strips[key] = whole.crop_extend(x, x + width, base).apply_style(base)
         return strip
 
 
@@ -80,9 +107,24 @@ class Preview(Widget):
         self._base: Style | None = None
         self._titles = ("", "")
 
-    def show(self, lines: list[Text]) -> None:
-        self.content.set(lines)
-        self.refresh()
+    def show(self, rows: list[str]) -> None:
+        """Show these rows (the last of them, as many as fit); only the lines
+        that differ from what is shown are painted again (not the border)."""
+        width, height = self.size
+        before = self._shown(height)
+        self.content.set(rows)
+        after = self._shown(height)
+        if not width or not height:
+            self.refresh()
+            return
+        changed = [y for y in range(height) if before[y] != after[y]]
+        if changed:
+            self.refresh(*(Region(0, y, width, 1) for y in changed))
+
+    def _shown(self, height: int) -> list[str | None]:
+        """The rows on the preview's lines now (None: a blank line)."""
+        rows = self.content.rows[-height:] if height else []
+        return [*rows, *[None] * (height - len(rows))]
 
     def set_info(self, info: SessionInfo, status: str, selected: bool) -> None:
         # Each of these refreshes the widget when set: only set what changed.
@@ -98,12 +140,10 @@ class Preview(Widget):
     def render_line(self, y: int) -> Strip:
         if self._base is None:
             self._base = self.rich_style  # costly to compute, and it does not change
-        width = self.size.width
-        start = max(0, len(self.content.lines) - self.size.height)
-        strip = self.content.strip(start + y, self)
-        if strip is None:
-            return Strip.blank(width, self._base)
-        return strip.crop_extend(0, width, self._base).apply_style(self._base)
+        width, height = self.size
+        start = max(0, len(self.content.rows) - height)
+        strip = self.content.strip(start + y, self, 0, width, self._base)
+        return Strip.blank(width, self._base) if strip is None else strip
 
     def on_click(self) -> None:
         self.post_message(self.Clicked(self.session_name))
@@ -116,11 +156,11 @@ class ScreenView(ScrollView):
         super().__init__(id="screen-view")
         self.content = TextLines()
 
-    def show(self, lines: list[Text]) -> None:
+    def show(self, rows: list[str]) -> None:
         at_bottom = self.scroll_y >= self.max_scroll_y - 1
-        self.content.set(lines)
-        width = max((line.cell_len for line in self.content.lines), default=0)
-        self.virtual_size = Size(width, len(self.content.lines))
+        self.content.set(rows)
+        width = max((cell_len(plain(row)) for row in self.content.rows), default=0)
+        self.virtual_size = Size(width, len(self.content.rows))
         if at_bottom:
             self.scroll_end(animate=False)
         self.refresh()
@@ -129,7 +169,5 @@ class ScreenView(ScrollView):
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         base = self.rich_style
-        strip = self.content.strip(scroll_y + y, self)
-        if strip is None:
-            return Strip.blank(width, base)
-        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_style(base)
+        strip = self.content.strip(scroll_y + y, self, scroll_x, width, base)
+        return Strip.blank(width, base) if strip is None else strip
