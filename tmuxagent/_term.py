@@ -231,7 +231,8 @@ class Terminal:
         if new:
             self.history.append("".join(self._partial) + lines[0].rstrip(" "))
             self._partial = []
-            self.history.extend(map(methodcaller("rstrip", " "), lines[1:new]))
+            rest = lines[1:new]
+            self.history.extend(map(methodcaller("rstrip", " "), rest) if b" \r" in chunk else rest)
         shown = lines[new:]
         self._grid = [
             *self._grid[old:above],
