@@ -231,6 +231,21 @@ SESSION_SETUP = {
     "web": ["--wait", "Serving", "--", "python3", "-m", "http.server", "0", "--bind", "127.0.0.1"],
 }
 
+
+def _request_web(server: tmuxagent.Server) -> None:
+    """The request that the dev server recipe's reader makes from their shell."""
+    import urllib.request
+
+    serving = server.session("web").transcript()
+    port = re.findall(r"port (\d+)", serving)[-1]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as reply:
+        reply.read()
+
+
+#: What the reader does (outside the skill's scripts) before a command that
+#: starts as given: the request whose log line the dev server recipe awaits.
+BEFORE = {"scripts/wait-for-text.sh web ": _request_web}
+
 #: Sessions of optional programs: their commands are skipped when it is absent.
 SESSION_NEEDS = {"gdb": "gdb", "pager": "less", "v": "vim"}
 
@@ -330,6 +345,9 @@ def test_skill_inline_commands(place: tuple[Path, dict[str, str]]) -> None:
         elif name in SESSION_SETUP and not exists:
             start = ["scripts/start-session.sh", name, *SESSION_SETUP[name]]
             assert sh(shlex.join(start)).returncode == 0, start
+        for start, do in BEFORE.items():
+            if command.startswith(start):
+                do(server)
         proc = sh(command)
         assert proc.returncode == status, (
             f"{command!r} exited {proc.returncode}, the skill says {status}"
