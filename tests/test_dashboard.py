@@ -244,15 +244,20 @@ async def test_refresh_strategies_agree(ta: tmuxagent.Server, naive: bool) -> No
                     else False)  # fmt: skip
 
 
+def one_then_two(ta: tmuxagent.Server, name: str) -> tuple[tmuxagent.Session, Refresher]:
+    """A session showing ``one`` (and ``two`` once sent an Enter); a refresher."""
+    session = ta.start(name, ["sh", "-c", "echo one; read x; echo two; exec sleep 300"])
+    session.wait_text("^one$")
+    return session, Refresher(ta)
+
+
 def test_only_previews_on_screen_are_fetched(
     ta: tmuxagent.Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A screen that changed is fetched once its preview is shown, not before;
     # the full-size view is fetched whatever the previews.
     monkeypatch.setattr(refresh, "PREVIEW_EVERY", 0.0)
-    session = ta.start("off", ["sh", "-c", "echo one; read x; echo two; exec sleep 300"])
-    session.wait_text("^one$")
-    refresher = Refresher(ta)
+    session, refresher = one_then_two(ta, "off")
     assert refresher.tick(shown=frozenset()).screens == {}
     assert "one" in refresher.tick(shown=frozenset({"off"})).screens["off"]
     assert refresher.tick(shown=frozenset({"off"})).screens == {}  # unchanged
@@ -269,9 +274,7 @@ def test_a_busy_screen_is_fetched_at_most_every_preview_period(
     # A change is fetched at once if the last fetch was long enough ago, and
     # else once it is: never lost, and a busy session costs 5 fetches a second.
     monkeypatch.setattr(refresh, "PREVIEW_EVERY", 3600.0)
-    session = ta.start("busy", ["sh", "-c", "echo one; read x; echo two; exec sleep 300"])
-    session.wait_text("^one$")
-    refresher = Refresher(ta)
+    session, refresher = one_then_two(ta, "busy")
     assert "one" in refresher.tick().screens["busy"]  # the first fetch: at once
     session.send("", enter=True, wait="^two$")
     refresher._full_at = 0.0  # a full look: the new output is known

@@ -327,3 +327,14 @@ def test_kill_all_on_a_hung_server(ta: tmuxagent.Server, cli: CLI) -> None:
     assert proc.returncode == 0, proc.stderr
     wait_until(lambda: not _running(pane.server_pid), what="the hung server to go")
     wait_until(lambda: not _running(pane.pid), what="its program to go")
+
+
+def test_output_sizes_follow_the_logs_without_tmux(ta: tmuxagent.Server) -> None:
+    session = ta.start("talk", ["sh", "-c", "echo one; read x; echo two; exec sleep 300"])
+    session.wait_text("^one$")
+    infos = ta.sessions()
+    assert ta.output_sizes(infos) == {"talk": infos[0].output_bytes} != {"talk": 0}
+    session.send("", enter=True, wait="^two$")
+    assert ta.output_sizes(infos)["talk"] > infos[0].output_bytes  # the same infos
+    session.kill()
+    assert ta.output_sizes(infos) == {}  # its files are gone
