@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from operator import methodcaller
 
 from ._cells import UNKNOWN, char_width, grid_lines, render_row, utf8_tail
 
@@ -231,8 +230,8 @@ class Terminal:
         if new:
             self.history.append("".join(self._partial) + lines[0].rstrip(" "))
             self._partial = []
-            rest = lines[1:new]
-            self.history.extend(map(methodcaller("rstrip", " "), rest) if b" \r" in chunk else rest)
+            rest = lines[1:new]  # without trailing spaces (rarely there: rstrip costs)
+            self.history.extend([ln.rstrip(" ") for ln in rest] if b" \r" in chunk else rest)
         shown = lines[new:]
         self._grid = [
             *self._grid[old:above],
