@@ -9,6 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from rich.console import Console
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 
@@ -302,3 +304,17 @@ async def test_previews_out_of_view_are_fetched_when_scrolled_to(ta: tmuxagent.S
         app.grid_scroll.scroll_end(animate=False)
         await until(pilot, lambda: "second-s9" in preview_text(app, "s9"))
         assert "s9" in (app.shown_previews or ()) and "s0" not in (app.shown_previews or ())
+
+
+def test_colours_set_on_one_row_hold_on_the_next(ta: tmuxagent.Server) -> None:
+    # tmux sets a colour once for rows that keep it; a row is parsed on its own.
+    script = "printf '\\033[31mone\\ntwo\\n\\033[0mthree\\n'; sleep 300"
+    session = ta.start("red", ["sh", "-c", script])
+    session.wait_text("^three$")
+    rows = refresh.carry_colours(ta.screens(["red"], ansi=True)["red"].text.split("\n"))
+    styles = [Text.from_ansi(row).get_style_at_offset(Console(), 0) for row in rows[:3]]
+    assert [style.color.number if style.color else None for style in styles] == [1, 1, None]
+    assert refresh.carry_colours(["a", "\x1b[1mb", "c", "\x1b[0;32md", "e", "\x1b[mf", "g"]) == [
+        "a", "\x1b[1mb", "\x1b[1mc", "\x1b[1m\x1b[0;32md", "\x1b[0;32me",
+        "\x1b[0;32m\x1b[mf", "g",
+    ]  # fmt: skip

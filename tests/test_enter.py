@@ -140,3 +140,21 @@ def test_enter_goes_in_once_a_waiting_program_has_taken_the_text(
             each.wait_text(done, timeout=20)
             assert sent.result() == Sent(enter=True, retried=False)
     assert finish(session, log) == ["hello", "\r"]
+
+
+def test_behind_a_relay_enter_waits_for_the_far_program(
+    ta: tmuxagent.Server, tmp_path: Path
+) -> None:
+    # A relay (ssh, docker exec) reads the text at once and waits again while
+    # the program behind it, slow and Ink-like, still reads it in pieces:
+    # Enter goes in once the end of the text has come back as echo, so the
+    # far program gets it in a read of its own.
+    log = tmp_path / "far.jsonl"
+    far = prog("enter_log.py", str(log), "--burst", "--chew", "0.015")
+    session = ta.start("far", prog("relay.py", "0.01", *far))
+    session.wait_text("ready")
+    text = ("abcdefghij" * 2000)[:20000]
+    assert session.send(text, enter=True) == Sent(enter=True, retried=False)
+    session.wait_text("^SUBMITTED: ", timeout=30)
+    got = finish(session, log)
+    assert got[-1] == "\r" and "".join(got[:-1]) == text

@@ -160,3 +160,12 @@ def test_run_types_the_command_and_its_enter_in_one_tmux_call(
     monkeypatch.setattr(type(host), "tmux", tmux)
     assert shell.run("echo one; echo two").output == "one\ntwo"
     assert calls == [["list-panes"], ["load-buffer", "paste-buffer", "send-keys"]]
+
+
+def test_run_waits_for_readline_after_the_prompt_marker(shell: tmuxagent.Session) -> None:
+    # bash prints the prompt marker, then draws its prompt, then readline
+    # takes the terminal. A run typed in between had its paste echoed by the
+    # terminal itself (^[[200~...) and the prompt in its output.
+    shell.run("PROMPT_COMMAND='__tmuxagent_prompt; sleep 0.2'")
+    assert shell.run("echo next").output == "next"
+    assert shell.run("echo again").output == "again"

@@ -217,7 +217,7 @@ def press_enter(
         pending = 0
         if term is not None and term.raw():
             if text:
-                _wait_taken(host, files, pane, term, before, echo_limit)
+                _wait_taken(host, files, pane, term, before, text, echo_limit)
             term.wait_read(read_limit)
             pending = term.unread()
         elif text:
@@ -241,24 +241,40 @@ def _wait_taken(
     pane: Pane,
     term: TerminalInput,
     before: int,
+    text: str,
     deadline: Deadline,
 ) -> None:
-    """Wait until a program reading keys has taken in the text typed after
-    the log stood at ``before``: it has read all of it, echoed something,
-    and then either waits for input again (readline and most REPLs: well
-    within a millisecond) or has been quiet for ENTER_SETTLE (a program that
-    cannot be seen waiting, or is busy with something else meanwhile).
-    Then an Enter comes in a read of its own. At the deadline, Enter goes
-    in anyway (a program that echoes nothing)."""
+    """Wait until a program reading keys has taken in ``text``, typed after
+    the log stood at ``before``: it has read all of it and either shows the
+    end of the text and waits for input again (readline and most REPLs: well
+    within a millisecond), or its output has been quiet for ENTER_SETTLE
+    since it began to echo (a program that cannot be seen waiting, or does
+    not echo the text as typed). Then an Enter comes in a read of its own.
+    At the deadline, Enter goes in anyway (a program that echoes nothing).
+
+    The echo must be as long as the text at least, with the text's last
+    characters among its last 4 KB: a relay (ssh, ``docker exec``) reads
+    everything at once and waits again at once, while the program behind it
+    is still reading; unrelated output can make the log grow before the
+    text has even reached the program."""
     seen = [files.log_size(), time.monotonic()]
+    end = text[-3:]
+    tail = end.encode("utf-8", "surrogateescape") if end.isprintable() else b""
+    whole = before + len(text.encode("utf-8", "surrogateescape"))  # an echo this long at least
+    echoed = False
 
     def taken() -> bool:
+        nonlocal echoed
         size, now = files.log_size(), time.monotonic()
         if size != seen[0]:
             seen[:] = [size, now]
         if size <= before or term.unread():
             return False
-        return now - seen[1] >= ENTER_SETTLE or host.input_wait(pane.pid) is not None
+        if now - seen[1] >= ENTER_SETTLE:
+            return True
+        if tail and not echoed and size >= whole:
+            echoed = tail in files.read_log(max(before, size - 4096), size)
+        return echoed and host.input_wait(pane.pid) is not None
 
     poll_until(taken, deadline, interval=0.0005, backoff=2.0, most=LOG_INTERVAL)
 

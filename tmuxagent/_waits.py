@@ -224,6 +224,7 @@ def run(session: Session, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> 
         token = _shell(session, "run", files)
         if not has_prompt(files, files.mark().offset, token):
             raise SessionBusy(session.name)
+        pane, files = _reading(session, pane, files)
         # As a paste, so that readline takes it literally: a tab in the command
         # would otherwise complete file names, and lines would run one by one.
         # A Ctrl-C meanwhile waits for the Enter: else the shell would be left
@@ -235,6 +236,27 @@ def run(session: Session, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> 
             )  # fmt: skip
         what = f"{shown(command)} to finish"
         return _await_prompt(session, pane, files, mark, deadline, what, token)
+
+
+#: Seconds ``run`` waits for readline to take the terminal after the prompt
+#: marker (then it types anyway: a host that cannot tell).
+READLINE_WAIT = 1.0
+
+
+def _reading(session: Session, pane: Pane, files: SessionFiles) -> tuple[Pane, SessionFiles]:
+    """The pane and files once the agent shell reads at its prompt.
+
+    The marker comes first (PROMPT_COMMAND); bash draws the prompt after it
+    and then readline takes the terminal. Text typed before that is echoed
+    by the terminal itself (the paste's brackets as ``^[[200~``) and the
+    prompt drawn after the input's mark lands in the output. Looked up
+    again after a wait: the cursor has moved with the prompt.
+    """
+    host = session._host
+    if host.input_wait(pane.pid) == "poll":  # the usual case: at once
+        return pane, files
+    poll_until(lambda: host.input_wait(pane.pid) == "poll", READLINE_WAIT, interval=0.001)
+    return session._at.live()
 
 
 def wait_prompt(session: Session, *, timeout: float = DEFAULT_TIMEOUT) -> RunResult:

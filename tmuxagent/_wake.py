@@ -18,6 +18,7 @@ inotify is missing or refuses (another OS, no watches left), it sleeps.
 
 from __future__ import annotations
 
+import _thread
 import os
 import select
 import struct
@@ -39,6 +40,7 @@ _IN_MOVE_SELF = 0x800
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
 
 _inotify: tuple[int, CDLL] | None = None  # the descriptor, and libc
+_making = _thread.allocate_lock()  # one descriptor, whichever thread comes first
 _unavailable = sys.platform != "linux"
 
 
@@ -95,18 +97,24 @@ def _watch(path: str) -> int:
     if _unavailable:
         return -1
     try:
-        if _inotify is None:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            fd = int(libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC))
-            if fd < 0:
+        with _making:
+            if _inotify is None:
+                _inotify = _new_inotify()
+            if _inotify is None:
                 _unavailable = True
                 return -1
-            _inotify = (fd, libc)
         fd, libc = _inotify
         events = _IN_MODIFY | _IN_ATTRIB | _IN_DELETE_SELF | _IN_MOVE_SELF
         return int(libc.inotify_add_watch(fd, os.fsencode(path), events))
     except (OSError, AttributeError):
         _unavailable = True
         return -1
+
+
+def _new_inotify() -> tuple[int, CDLL] | None:
+    """An inotify descriptor and libc (None: not to be had)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = int(libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC))
+    return (fd, libc) if fd >= 0 else None

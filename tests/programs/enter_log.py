@@ -10,6 +10,7 @@ Stops at Ctrl-] (0x1d) and prints 'GOT <n>' (n bytes read before it).
 --deaf S    once input comes, read nothing for S seconds (busy when it came)
 --burst     as Ink-based agent CLIs: an Enter that comes in the same read as
             other text is a line break in the input, not a submit
+--chew S    after each read, show nothing for S seconds (a slow TUI)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def show(text: str) -> None:
 
 log = open(sys.argv[1], "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
 slow, deaf, burst = option("--slow"), option("--deaf"), "--burst" in sys.argv
+chew = option("--chew")
 fd = sys.stdin.fileno()
 saved = termios.tcgetattr(fd)
 tty.setraw(fd)
@@ -54,6 +56,7 @@ try:
             total += chunk.index(b"\x1d")
             break
         total += len(chunk)
+        time.sleep(chew)
         text = chunk.decode("utf-8", "replace")
         if burst and text != "\r":  # one read, one paste: CR is a line break in it
             line += text.replace("\r", "\n")

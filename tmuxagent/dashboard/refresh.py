@@ -16,6 +16,7 @@ Only the public ``tmuxagent`` API is used here.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -31,6 +32,31 @@ FULL_EVERY = 0.5
 #: at the next tick if the last fetch was longer ago, else once it is (a
 #: session that prints all the time is shown 5 times a second, not 10).
 PREVIEW_EVERY = 0.2
+
+
+#: A colour (SGR) sequence.
+_SGR = re.compile(r"\x1b\[([0-9;:]*)m")
+
+
+def carry_colours(rows: list[str]) -> list[str]:
+    """The rows of a ``capture-pane -e``, each starting with the colours in
+    force where it starts: tmux sets a colour once, and the rows after it
+    keep it, while a row is parsed on its own (and kept by its content)."""
+    carried: list[str] = []  # the sequences since the last reset
+    out = []
+    for row in rows:
+        out.append("".join(carried) + row if carried else row)
+        for found in _SGR.finditer(row):
+            params = found[1]
+            if params in ("", "0"):
+                carried = []
+            elif params.startswith("0;"):
+                carried = [found[0]]
+            elif len(carried) < 16:
+                carried.append(found[0])
+            else:  # a long run without a reset: keep it bounded
+                carried = [*carried[1:], found[0]]
+    return out
 
 
 @dataclass
@@ -91,7 +117,9 @@ class Refresher:
             )
         changed = []
         seen = {}
-        now = {i.name: (sizes.get(i.name, -1), i.alive, i.cols, i.rows) for i in sessions}
+        now = {
+            i.name: (sizes.get(i.name, i.output_bytes), i.alive, i.cols, i.rows) for i in sessions
+        }
         clock = time.monotonic()
         for info in sessions:
             key = now[info.name]
@@ -128,7 +156,7 @@ class Refresher:
         for name, capture in captures.items():
             if self._texts.get(name) != capture.text:  # only changed previews re-render
                 self._texts[name] = capture.text
-                screens[name] = capture.text.split("\n")
+                screens[name] = carry_colours(capture.text.split("\n"))
         for name in set(self._texts) - {info.name for info in sessions}:
             del self._texts[name]
         return Snapshot(sessions, screens, self._focus(focused, now), focused_for=focused)
@@ -150,4 +178,4 @@ class Refresher:
         if capture is None:
             return None
         self._focused = state
-        return capture.text.split("\n")
+        return carry_colours(capture.text.split("\n"))

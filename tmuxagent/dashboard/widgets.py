@@ -76,6 +76,8 @@ class TextLines:
             return None
         row = self.rows[index]
         key = (row, x, width, base)
+        if self._strips and next(iter(self._strips))[1:] != key[1:]:
+            self._strips = {}  # resized, scrolled sideways or restyled: start again
         strip = self._strips.get(key)
         if strip is None:
             text = Text.from_ansi(row, end="")
