@@ -24,7 +24,7 @@ import tmuxagent
 from tests.conftest import CLI, wait_until
 from tmuxagent import _cli_io
 from tmuxagent._cli_io import GLOBAL_OPTIONS
-from tmuxagent._host import LocalHost
+from tmuxagent._local import LocalHost
 from tmuxagent.cli import VERBS, main
 
 BIG = "9" * 5000

@@ -129,6 +129,34 @@ def echoes(pid: int) -> bool:
     return _ask(pid, TerminalInput.echoes, True)
 
 
+def set_echo(pid: int, on: bool) -> bool:
+    """Turn the echo of the terminal that is process ``pid``'s stdin on or
+    off (as ``stty echo``/``-echo``); False when it cannot be reached."""
+    import termios
+
+    try:
+        fd = os.open(os.readlink(f"/proc/{pid}/fd/0"), os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        attrs = termios.tcgetattr(fd)
+        attrs[3] = attrs[3] | termios.ECHO if on else attrs[3] & ~termios.ECHO
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+        return True
+    except termios.error:
+        return False
+    finally:
+        os.close(fd)
+
+
+def echo_on(pid: int) -> bool:
+    """Whether the terminal of process ``pid`` has its echo on (ECHO; True
+    when that cannot be told)."""
+    import termios
+
+    return _ask(pid, lambda t: bool(termios.tcgetattr(t.fd)[3] & termios.ECHO), True)
+
+
 def _ask(pid: int, question: Callable[[TerminalInput], bool], unknown: bool) -> bool:
     """``question`` of the terminal that is process ``pid``'s stdin
     (``unknown`` when it has none, or it cannot be opened)."""

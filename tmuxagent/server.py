@@ -7,7 +7,8 @@ import sys
 import time
 
 from ._files import Mark, SessionFiles
-from ._host import LocalHost, absolute, default_socket
+from ._host import absolute, default_socket
+from ._local import LocalHost
 from ._names import encode_name, session_target, validate_name
 from ._pane import Pane, list_panes, settle_status
 from ._poll import (
