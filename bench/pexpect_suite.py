@@ -147,10 +147,10 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 note = f"stopped after {args.file_timeout:g} s"
             rows.append((name, *counts(report), note))
-        left = 0
+        left: list[str] = []
         if socket.exists():
             server = tmuxagent.Server(str(socket))
-            left = len(server.sessions())
+            left = [f"{i.name} ({i.command})" for i in server.sessions()]
             server.kill_all()
     print(f"pexpect {pexpect.__version__}'s spawn tests on {args.transport}")
     print(f"{'file':<26} {'passed':>6} {'failed':>6} {'skipped':>7}")
@@ -158,7 +158,9 @@ def main() -> int:
         print(f"{name:<26} {passed:>6} {failed:>6} {skipped:>7}  {note}")
     total = [sum(row[i] for row in rows) for i in (1, 2, 3)]
     print(f"{'total':<26} {total[0]:>6} {total[1]:>6} {total[2]:>7}")
-    print(f"sessions left on the server: {left}")
+    print(f"sessions left on the server: {len(left)}")
+    for entry in left:
+        print(f"  {entry}")
     print("goal (issue 12): >= 155 pass on tmuxagent, no session left")
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import signal
 import sys
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -47,7 +48,7 @@ def test_timeout_raises_with_state(child: tmuxagent.spawn) -> None:
     with pytest.raises(pexpect.TIMEOUT) as info:
         child.expect("never", timeout=0.3)
     assert "never" in str(info.value)
-    assert child.name in str(info.value)
+    assert child.session_name in str(info.value)
 
 
 def test_eof_and_exit_status(child: tmuxagent.spawn) -> None:
@@ -105,11 +106,11 @@ def test_logfile_gets_reads_and_sends(ta: tmuxagent.Server) -> None:
 
 def test_is_an_ordinary_session(ta: tmuxagent.Server, child: tmuxagent.spawn) -> None:
     child.expect("fake> ")
-    assert child.name in [s.name for s in ta.sessions()]
-    session = ta.session(child.name)
+    assert child.session_name in [s.name for s in ta.sessions()]
+    session = ta.session(child.session_name)
     assert session.capture().text == "fake>"  # what a human attached would see
     child.close()
-    assert child.name not in [s.name for s in ta.sessions()]
+    assert child.session_name not in [s.name for s in ta.sessions()]
     assert not child.isalive()
 
 
@@ -147,5 +148,102 @@ def test_context_manager_and_missing_command(ta: tmuxagent.Server) -> None:
     with tmuxagent.spawn("sleep 30", server=ta) as child:
         assert child.isalive()
     assert child.closed
-    with pytest.raises(tmuxagent.UsageError, match="command not found"):
+    with pytest.raises(pexpect.ExceptionPexpect, match="not found or was not executable"):
         tmuxagent.spawn("no-such-command-xyz", server=ta)
+
+
+def test_pexpect_signature_and_its_refusals(ta: tmuxagent.Server) -> None:
+    # pexpect.spawn's positional order: ..., env, ignore_sighup, echo, ...
+    child = tmuxagent.spawn("cat", [], 5, 2000, None, None, None, None, False, False,
+                            server=ta)  # fmt: skip
+    assert (child.timeout, child.echo, child.name) == (5, False, f"<{child.command}>")
+    child.close()
+    with pytest.raises(TypeError, match="args, must be a list"):
+        tmuxagent.spawn("echo", "-la", server=ta)  # type: ignore[arg-type]
+    with pytest.raises(pexpect.ExceptionPexpect, match="preexec_fn"):
+        tmuxagent.spawn("cat", preexec_fn=lambda: None, server=ta)
+    with pytest.raises(pexpect.ExceptionPexpect, match="fdspawn"):
+        tmuxagent.spawn(3, server=ta)  # type: ignore[arg-type]
+    factory = tmuxagent.spawn(None)  # runs nothing, as pexpect's does
+    assert (factory.command, factory.name, factory.isalive()) == (
+        None,
+        "<pexpect factory incomplete>",
+        False,
+    )
+    assert ta.sessions() == []
+
+
+def test_echo_off_at_start_and_toggled(ta: tmuxagent.Server) -> None:
+    child = tmuxagent.spawn("cat", echo=False, server=ta, timeout=5)
+    assert not child.getecho()
+    child.sendline("quiet")
+    child.expect("quiet\r\n")
+    assert child.before == b""  # cat's answer only: no echo before it
+    child.setecho(True)
+    assert child.getecho()
+    child.sendline("loud")
+    child.expect("loud\r\nloud\r\n")  # the echo, then cat's answer
+    child.setecho(False)
+    assert child.waitnoecho(timeout=2)
+    child.close()
+
+
+def test_ignore_sighup_and_eof(ta: tmuxagent.Server) -> None:
+    code = "import time; print('READY', flush=True); time.sleep(30)"
+    stubborn = tmuxagent.spawn(sys.executable, ["-c", code], ignore_sighup=True, server=ta)
+    stubborn.expect("READY")
+    stubborn.kill(signal.SIGHUP)
+    assert stubborn.isalive() and not stubborn.eof()
+    stubborn.kill(signal.SIGTERM)
+    stubborn.expect(pexpect.EOF)
+    assert stubborn.eof() and stubborn.signalstatus == signal.SIGTERM
+    stubborn.close()
+
+
+def test_child_fd_reads_like_a_pty(ta: tmuxagent.Server) -> None:
+    import os
+    import select
+
+    child = tmuxagent.spawn("cat", echo=False, server=ta, use_poll=True)
+    assert child.fileno() == child.child_fd >= 0
+    assert select.select([child.child_fd], [], [], 0.2)[0] == []  # nothing yet
+    child.sendline("ping")
+    assert select.select([child.child_fd], [], [], 10)[0] == [child.child_fd]
+    assert os.read(child.child_fd, 100) == b"ping\r\n"
+    child.sendeof()
+    assert select.select([child.child_fd], [], [], 10)[0] == [child.child_fd]
+    assert os.read(child.child_fd, 100) == b""  # the end, once cat has ended
+    assert not child.isalive()
+    child.close()
+    assert child.child_fd == -1
+
+
+async def test_expect_async(ta: tmuxagent.Server) -> None:
+    child = tmuxagent.spawn("cat", echo=False, server=ta, encoding="utf-8")
+    child.sendline("async hello")
+    assert await child.expect(["async (\\w+)"], async_=True) == 0
+    assert child.match.group(1) == "hello"
+    child.close()
+
+
+def test_a_spawn_nobody_holds_ends_its_session(ta: tmuxagent.Server) -> None:
+    import gc
+
+    child = tmuxagent.spawn("sleep 30", server=ta)
+    name = child.session_name
+    assert [s.name for s in ta.sessions()] == [name]
+    del child
+    gc.collect()
+    assert ta.sessions() == []  # pexpect's child ends with its spawn; so does the session
+
+
+def test_tmux_is_found_after_path_changes(
+    ta: tmuxagent.Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tmuxagent import _tmux
+
+    monkeypatch.setattr(_tmux, "_found", {})  # as in a fresh process
+    monkeypatch.setenv("PATH", str(tmp_path))  # pexpect code sets PATH for its programs
+    child = tmuxagent.spawn("/bin/echo", ["found"], server=ta, env={"PATH": str(tmp_path)})
+    child.expect("found")
+    child.close()

@@ -20,8 +20,11 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import select
 import shlex
+import shutil
 import signal
+import threading
 import time
 from typing import Any
 
@@ -29,7 +32,7 @@ from pexpect.exceptions import EOF, TIMEOUT, ExceptionPexpect
 from pexpect.spawnbase import SpawnBase
 
 from ._launch import strip_sentinels
-from ._poll import Every, poll_until
+from ._poll import LOG_INTERVAL, Every, poll_until
 from .errors import NoSuchSession, TmuxAgentError
 from .server import Server
 from .session import Session
@@ -43,26 +46,40 @@ _CONTROL = {"@": 0, "`": 0, "[": 27, "{": 27, "\\": 28, "|": 28, "]": 29, "}": 2
 class spawn(SpawnBase):
     """Start ``command`` in a new tmuxagent session and drive it like pexpect.
 
-    ``command`` and ``args`` work as in ``pexpect.spawn`` (a string is split
-    like a shell would, without running one). ``dimensions`` is (rows, cols).
-    ``name`` names the session (default ``spawn-PROGRAM-N``); ``server`` picks
-    the tmux server (default: tmuxagent's own). ``close()`` ends the program
-    and removes the session, unless ``keep_session`` is true.
+    The arguments are ``pexpect.spawn``'s, in its order: ``command`` and
+    ``args`` (a string is split like a shell would, without running one;
+    ``args`` must be a list), ``env`` replaces the environment, ``echo=False``
+    starts with the terminal's echo off, ``ignore_sighup`` has the program
+    ignore SIGHUP, ``dimensions`` is (rows, cols), ``use_poll`` picks poll()
+    over select(). ``preexec_fn`` cannot be had: the program starts in a
+    tmux pane, not in a fork of this process. ``spawn(None)`` makes an
+    object that runs nothing (for subclasses that call :meth:`_spawn`).
+
+    Keyword-only: ``name`` names the session (default ``spawn-PROGRAM-N``),
+    ``server`` picks the tmux server (default: tmuxagent's own). ``close()``
+    (or the object's end, when nothing refers to it any more) ends the
+    program and removes the session, unless ``keep_session`` is true.
+    ``child_fd`` (``fileno()``) reads the program's output, as a pty would:
+    for ``select``, asyncio (``expect(..., async_=True)``) and ``os.read``.
     """
 
     def __init__(
         self,
-        command: str,
-        args: list[str] | None = None,
+        command: str | None,
+        args: list[str] | None = [],  # noqa: B006 - pexpect's default, never changed
         timeout: float | None = 30,
         maxread: int = 2000,
         searchwindowsize: int | None = None,
         logfile: Any = None,
         cwd: str | None = None,
         env: dict[str, str] | None = None,
+        ignore_sighup: bool = False,
+        echo: bool = True,
+        preexec_fn: Any = None,
         encoding: str | None = None,
         codec_errors: str = "strict",
         dimensions: tuple[int, int] | None = None,
+        use_poll: bool = False,
         *,
         name: str | None = None,
         server: Server | None = None,
@@ -76,34 +93,85 @@ class spawn(SpawnBase):
             encoding=encoding,
             codec_errors=codec_errors,
         )
-        argv = [command, *args] if args else shlex.split(command)
-        if not argv:
-            raise ExceptionPexpect("The command was not found or was not executable: ''.")
-        self.command = argv[0]
-        self.args = argv
-        self.name = name or f"spawn-{os.path.basename(argv[0])}-{os.getpid()}-{next(_names)}"
-        self.server = server or Server()
-        rows, cols = dimensions or (24, 80)
-        run_env = None
-        if env is not None:  # pexpect replaces the environment; so do we
-            run_env = dict(env)
-        self.session: Session = self.server.start(
-            self.name, argv, cwd=cwd, env=run_env, size=(cols, rows), replace_env=env is not None
-        )
+        self.cwd = cwd
+        self.env = env
+        self.echo = echo
+        self.ignore_sighup = ignore_sighup
+        self.use_poll = use_poll
+        self.session_name = name
+        self.server = server
         self.keep_session = keep_session
-        info = self.session.status()
-        self.pid = info.pid
-        self._files = self.session.files
-        self._stream = self._files.open_log(0)
-        self._held = b""  # what may be the start of the launcher's sentinel
-        self.closed = False
-        self._settled = False
-        self.terminated = False
-        self.exitstatus: int | None = None
-        self.signalstatus: int | None = None
-        self.status: int | None = None
-        self.delaybeforesend: float | None = 0.05
+        self.session: Session | None = None
+        self.pid: int | None = None
+        self._feed: _Feed | None = None
         self.delayafterterminate = 0.1
+        if command is None:
+            self.command: str | None = None
+            self.args: list[str] | None = None
+            self.name = "<pexpect factory incomplete>"
+        else:
+            self._spawn(command, args, preexec_fn, dimensions)
+
+    def _spawn(
+        self, command: str, args: list[str] | None = [],  # noqa: B006 - as pexpect's
+        preexec_fn: Any = None, dimensions: tuple[int, int] | None = None,
+    ) -> None:  # fmt: skip
+        """Start the program (``__init__`` does, unless ``command`` is None)."""
+        if isinstance(command, int):
+            raise ExceptionPexpect(
+                "Command is an int type. If this is a file descriptor then maybe you want "
+                "to use fdpexpect.fdspawn which takes an existing file descriptor instead "
+                "of a command string."
+            )
+        if not isinstance(args, list):
+            raise TypeError("The argument, args, must be a list.")
+        if preexec_fn is not None:
+            raise ExceptionPexpect(
+                "tmuxagent.spawn cannot run preexec_fn: the program starts in a tmux pane, "
+                "not in a fork of this process"
+            )
+        if isinstance(command, bytes):
+            command = command.decode("utf-8", "surrogateescape")
+        argv = [command, *args] if args else shlex.split(command)
+        found = shutil.which(argv[0], path=(self.env or os.environ).get("PATH")) if argv else None
+        if found is None:
+            raise ExceptionPexpect(
+                f"The command was not found or was not executable: {argv[0] if argv else ''}."
+            )
+        argv[0] = self.command = found
+        self.args = argv
+        self.name = "<" + " ".join(argv) + ">"
+        session_name = self.session_name or (
+            f"spawn-{os.path.basename(found)}-{os.getpid()}-{next(_names)}"
+        )
+        self.session_name = session_name
+        self.server = self.server or Server()
+        rows, cols = dimensions or (24, 80)
+        run = argv
+        if self.ignore_sighup:  # sh sets SIGHUP ignored; the program keeps that through exec
+            run = ["/bin/sh", "-c", 'trap "" HUP; exec "$@"', "sh", *argv]
+        try:
+            self.session = self.server.start(
+                session_name, run, cwd=self.cwd, env=self.env, size=(cols, rows),
+                replace_env=self.env is not None,
+            )  # fmt: skip
+        except TmuxAgentError as exc:
+            raise ExceptionPexpect(str(exc)) from exc
+        self.pid = self.session.status().pid
+        if not self.echo:
+            self.setecho(False)
+        self._feed = _Feed(self.session)
+        self.child_fd = self._feed.fd
+        self.terminated = False
+        self.closed = False
+
+    def __del__(self) -> None:
+        # As pexpect's child goes when its spawn does (the pty closes): the
+        # session and its program end, unless kept.
+        try:
+            self.close()
+        except Exception:  # nothing to tell, at collection time
+            pass
 
     def __str__(self) -> str:
         return "\n".join(
@@ -111,7 +179,7 @@ class spawn(SpawnBase):
                 repr(self),
                 f"command: {self.command}",
                 f"args: {self.args!r}",
-                f"session: {self.name!r} on {self.server.socket_path}",
+                f"session: {self.session_name!r} on {self.server and self.server.socket_path}",
                 f"buffer (last 100 chars): {self.buffer[-100:]!r}",
                 f"before (last 100 chars): {self.before[-100:] if self.before else ''!r}",
                 f"after: {self.after!r}",
@@ -121,10 +189,19 @@ class spawn(SpawnBase):
             ]
         )
 
+    def _live(self) -> Session:
+        if self.session is None:
+            raise ExceptionPexpect("this spawn runs nothing (it was made with command None)")
+        return self.session
+
     # -- reading: the transport behind expect() ---------------------------------
 
+    def fileno(self) -> int:
+        """The descriptor that reads the program's output (``child_fd``)."""
+        return self.child_fd
+
     def read_nonblocking(self, size: int = 1, timeout: float | None = -1) -> Any:
-        """Up to ``size`` new bytes of output, waiting at most ``timeout``.
+        """Up to ``size`` bytes of output, waiting at most ``timeout`` for any.
 
         Raises TIMEOUT when nothing came, EOF when the program has ended and
         everything it wrote has been read.
@@ -133,38 +210,23 @@ class spawn(SpawnBase):
             raise ValueError("I/O operation on closed file.")
         if timeout == -1:
             timeout = self.timeout
-        alive = Every(0.05, due_now=True)
-
-        def ready() -> bytes | None:
-            data = self._read(size)
-            if data or not alive.due() or self.isalive():
-                return data or None
-            if not self._settled:  # the last output may be on its way: wait for it
-                self._settled = True
-                try:
-                    self.session.wait_exit(timeout=5)
-                except TmuxAgentError:
-                    pass
-                data = self._read(size)
-                if data:
-                    return data
-            if self._held:  # the program's, after all
-                data, self._held = self._held, b""
-                return data
-            self.flag_eof = True
-            raise EOF("End Of File (EOF). The program has exited.")
-
-        data = poll_until(ready, math.inf if timeout is None else timeout, interval=0.002)
-        if data is None:
+        if not _readable(self.child_fd, timeout, self.use_poll):
             raise TIMEOUT("Timeout exceeded.")
+        try:
+            data = os.read(self.child_fd, size)
+        except OSError:
+            data = b""
+        if not data:
+            self.flag_eof = True
+            self.isalive()  # the exit status, as pexpect sets it at EOF
+            raise EOF("End Of File (EOF). The program has exited.")
         text = self._decoder.decode(data, final=False)
         self._log(text, "read")
         return text
 
-    def _read(self, size: int) -> bytes:
-        """Up to ``size`` bytes of output, without the launcher's end sentinel."""
-        data, self._held = strip_sentinels(self._held + self._files.read_on(self._stream, size))
-        return data
+    def eof(self) -> bool:
+        """Whether EOF was seen: the program ended and all it wrote was read."""
+        return bool(self.flag_eof)
 
     # -- writing ----------------------------------------------------------------
 
@@ -182,7 +244,7 @@ class spawn(SpawnBase):
 
     def _write(self, data: bytes) -> None:
         try:
-            self.session.send(data.decode("utf-8", "surrogateescape"))
+            self._live().send(data.decode("utf-8", "surrogateescape"))
         except TmuxAgentError as exc:
             raise ExceptionPexpect(str(exc)) from exc
 
@@ -220,7 +282,7 @@ class spawn(SpawnBase):
 
     def isalive(self) -> bool:
         """True while the program runs; afterwards exitstatus/signalstatus are set."""
-        if self.terminated:
+        if self.terminated or self.session is None:
             return False
         try:
             info = self.session.status()
@@ -246,7 +308,7 @@ class spawn(SpawnBase):
     def kill(self, sig: int) -> None:
         """Send signal ``sig`` to the program."""
         if self.isalive():
-            self.session.signal(sig)
+            self._live().signal(sig)
 
     def terminate(self, force: bool = False) -> bool:
         """SIGHUP, SIGCONT, SIGINT in turn (SIGKILL with ``force``) until it ends."""
@@ -264,10 +326,12 @@ class spawn(SpawnBase):
         return False
 
     def close(self, force: bool = True) -> None:
-        """End the program and its session (see ``keep_session``)."""
+        """End the program and its session (see ``keep_session``), and stop
+        reading: ``child_fd`` is closed."""
         if self.closed:
             return
-        if not self.keep_session:
+        self.closed = True
+        if self.session is not None and not self.keep_session:
             alive = self.isalive()
             try:
                 self.session.kill()
@@ -275,17 +339,134 @@ class spawn(SpawnBase):
                 pass
             if alive:
                 self._ended(None, signal.SIGHUP)
-        self._stream.close()
-        self.closed = True
+        waiting = getattr(self, "async_pw_transport", None)  # expect(..., async_=True)'s
+        if waiting is not None:
+            self.async_pw_transport = None
+            try:
+                waiting[1].close()
+            except RuntimeError:  # its event loop has ended
+                pass
+        if self._feed is not None:
+            self._feed.close()
+        self.child_fd = -1
 
-    # -- terminal size ---------------------------------------------------------------
+    # -- the terminal ----------------------------------------------------------------
 
     def getwinsize(self) -> tuple[int, int]:
-        info = self.session.status()
+        info = self._live().status()
         return info.rows, info.cols
 
     def setwinsize(self, rows: int, cols: int) -> None:
-        self.session.resize(cols, rows)
+        self._live().resize(cols, rows)
 
     def isatty(self) -> bool:
-        return True
+        return self.session is not None
+
+    def getecho(self) -> bool:
+        """Whether the program's terminal echoes what is typed (``stty echo``)."""
+        session = self._live()
+        return session._host.echo_on(session.status().pid)
+
+    def setecho(self, state: bool) -> None:
+        """Turn the terminal's echo on or off, as ``stty echo``/``-echo``
+        would: a program that sets its own terminal modes may undo it."""
+        session = self._live()
+        if not session._host.set_echo(session.status().pid, bool(state)):
+            raise ExceptionPexpect("the program's terminal cannot be reached from here")
+
+    def waitnoecho(self, timeout: float | None = -1) -> bool:
+        """Wait until the terminal's echo is off (a password prompt); False
+        at ``timeout`` (default: the spawn's)."""
+        if timeout == -1:
+            timeout = self.timeout
+        off = poll_until(lambda: not self.getecho(), math.inf if timeout is None else timeout,
+                         interval=0.05)  # fmt: skip
+        return bool(off)
+
+    def interact(self, escape_character: Any = None, input_filter: Any = None,
+                 output_filter: Any = None) -> None:  # fmt: skip
+        """Hand this terminal to the user: attach to the session, until they
+        detach (the tmux prefix, then ``d``). Unlike pexpect there is no
+        escape character and no filters: tmux carries the keys."""
+        if input_filter is not None or output_filter is not None:
+            raise ExceptionPexpect("tmuxagent's interact takes no filters: tmux carries the keys")
+        import subprocess
+
+        subprocess.run(self._live().attach_command(), check=False)
+
+
+def _readable(fd: int, timeout: float | None, use_poll: bool) -> bool:
+    """Whether ``fd`` has something to read within ``timeout`` seconds."""
+    if use_poll:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP)
+        return bool(poller.poll(None if timeout is None else max(0.0, timeout) * 1000))
+    ready, _, _ = select.select([fd], [], [], timeout if timeout is None else max(0.0, timeout))
+    return bool(ready)
+
+
+class _Feed:
+    """A session's output as a pipe, read as a pty is: a thread copies the
+    log into it (without the launcher's sentinels) and closes it once the
+    program has ended and all it wrote is in. It refers to the session, not
+    to the spawn, so a spawn nobody refers to any more is collected."""
+
+    def __init__(self, session: Session) -> None:
+        from ._wake import Wake
+
+        # Every descriptor is made here, in order, not in the thread: a
+        # process that makes spawns in turn gets the same numbers each time.
+        files = session.files
+        stream = files.open_log(0)
+        self.fd, self._write_fd = os.pipe()
+        wake = Wake(files.log)
+        wake.sleep(0)  # the watch (and the process's inotify descriptor) now
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(session, files, stream, wake), daemon=True,
+            name=f"tmuxagent-feed-{session.name}",
+        )  # fmt: skip
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self.fd >= 0:
+            os.close(self.fd)  # a write blocked on a full pipe fails now
+            self.fd = -1
+        if self._thread is not threading.current_thread():
+            self._thread.join(2.0)
+
+    def _run(self, session: Session, files: Any, stream: Any, wake: Any) -> None:
+        try:
+            self._copy(session, files, stream, wake)
+        except (OSError, TmuxAgentError):
+            pass
+        finally:
+            stream.close()
+            os.close(self._write_fd)
+
+    def _copy(self, session: Session, files: Any, stream: Any, wake: Any) -> None:
+        held = b""
+        look = Every(0.05, backoff=1.5, most=1.0, due_now=True)
+        ended = False
+        while not self._stop.is_set():
+            data = files.read_on(stream, 65536)
+            if data:
+                out, held = strip_sentinels(held + data)
+                if len(out) + len(held) < len(data):
+                    look = Every(0.05, due_now=True)  # a sentinel: the end is near
+                _write_all(self._write_fd, out)
+                continue
+            if ended:  # the last of it is in: what seemed a sentinel's start was output
+                _write_all(self._write_fd, held)
+                return
+            if look.due() and not session.status().alive:
+                session._host.complete_log(files)
+                ended = True
+                continue
+            wake.sleep(LOG_INTERVAL)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]

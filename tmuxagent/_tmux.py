@@ -143,6 +143,29 @@ def format_escape(text: str) -> str:
     return text.replace("#", "##")
 
 
+#: Where tmux is looked for after PATH: its usual homes.
+_USUAL = ("/usr/local/bin", "/usr/bin", "/bin", "/opt/homebrew/bin")
+_found: dict[str, str] = {}
+
+
+def locate(binary: str) -> str:
+    """``binary``'s path: looked up on PATH once per process, then in the
+    usual places, so that a caller that changes PATH later (pexpect code
+    does, for the programs it runs) still reaches tmux. As given when it
+    has a slash or is nowhere (running it then says it is missing)."""
+    if "/" in binary:
+        return binary
+    if binary not in _found:
+        for folder in [*os.environ.get("PATH", "").split(os.pathsep), *_USUAL]:
+            path = os.path.join(folder or ".", binary)
+            if os.access(path, os.X_OK) and not os.path.isdir(path):
+                _found[binary] = path
+                break
+        else:
+            return binary
+    return _found[binary]
+
+
 class Runner:
     """Runs tmux client commands against one server socket."""
 
@@ -166,7 +189,8 @@ class Runner:
         self._answered = False  # the server has answered a call of ours
 
     def base_command(self) -> list[str]:
-        """The argv prefix of every call (also what a human runs to attach)."""
+        """tmux and the socket, as a human runs them to attach (the calls run
+        tmux where :func:`locate` found it)."""
         return [self.binary, "-u", "-S", self.socket_path]
 
     def run(
@@ -181,7 +205,7 @@ class Runner:
         order by the server, atomically with respect to the programs' output.
         Returns what tmux printed on stdout (decoded as UTF-8).
         """
-        argv = [*self.base_command(), "-f", self.config]
+        argv = [locate(self.binary), "-u", "-S", self.socket_path, "-f", self.config]
         for i, command in enumerate(commands):
             if i:
                 argv.append(";")
