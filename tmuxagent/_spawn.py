@@ -32,6 +32,7 @@ from pexpect.exceptions import EOF, TIMEOUT, ExceptionPexpect
 from pexpect.spawnbase import SpawnBase
 
 from ._launch import strip_sentinels
+from ._pane import Pane, vanishing
 from ._poll import LOG_INTERVAL, Every, poll_until
 from .errors import NoSuchSession, TmuxAgentError
 from .server import Server
@@ -104,6 +105,7 @@ class spawn(SpawnBase):
         self.session: Session | None = None
         self.pid: int | None = None
         self._feed: _Feed | None = None
+        self._pane: Pane | None = None  # found on the first send
         self.delayafterterminate = 0.1
         if command is None:
             self.command: str | None = None
@@ -243,8 +245,18 @@ class spawn(SpawnBase):
         return len(data)
 
     def _write(self, data: bytes) -> None:
+        """Type ``data`` in one tmux call: the pane is the same for the
+        session's whole life, and expect() reads the output itself (no wait
+        of the session's starts at this input)."""
+        from ._input import type_text
+
+        session = self._live()
         try:
-            self._live().send(data.decode("utf-8", "surrogateescape"))
+            if self._pane is None:
+                self._pane = session._at.pane()
+            with vanishing(session.name):
+                type_text(session._host, self._pane, data.decode("utf-8", "surrogateescape"),
+                          bracketed=False)  # fmt: skip
         except TmuxAgentError as exc:
             raise ExceptionPexpect(str(exc)) from exc
 
