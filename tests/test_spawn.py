@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -242,8 +245,77 @@ def test_tmux_is_found_after_path_changes(
 ) -> None:
     from tmuxagent import _tmux
 
-    monkeypatch.setattr(_tmux, "_found", {})  # as in a fresh process
+    # tmux is looked up when tmuxagent loads, on PATH's absolute folders only
+    # (a relative one would mean another program after a chdir).
+    fake = tmp_path / "bin" / "tmux"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 99\n")
+    fake.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_tmux, "_found", {})
+    monkeypatch.setenv("PATH", f"bin{os.pathsep}{os.environ['PATH']}")
+    assert os.path.isabs(_tmux.locate("tmux")) and _tmux.locate("tmux") != str(fake)
     monkeypatch.setenv("PATH", str(tmp_path))  # pexpect code sets PATH for its programs
     child = tmuxagent.spawn("/bin/echo", ["found"], server=ta, env={"PATH": str(tmp_path)})
     child.expect("found")
+    child.close()
+
+
+def test_echo_off_for_a_program_that_is_gone_at_once(ta: tmuxagent.Server) -> None:
+    child = tmuxagent.spawn("echo hi", echo=False, server=ta)  # as pexpect: no error
+    child.expect(pexpect.EOF)
+    assert child.before == b"hi\r\n"
+    child.close()
+    assert ta.sessions() == []
+
+
+def test_sessions_end_with_the_process_that_held_them(ta: tmuxagent.Server) -> None:
+    # An uncaught exception keeps the spawn alive to the end: it is closed
+    # at exit all the same, and a forked child's copy is not its to end.
+    code = (
+        "import os, sys, gc, tmuxagent\n"
+        f"server = tmuxagent.Server({str(ta.socket_path)!r})\n"
+        "kept = tmuxagent.spawn('sleep 30', server=server, name='parents')\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    del kept; gc.collect(); os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "print('alive' if kept.isalive() else 'gone', flush=True)\n"
+        "def fail():\n"
+        "    held = tmuxagent.spawn('sleep 30', server=server)\n"
+        "    held.expect('x', timeout=0.1)\n"
+        "fail()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.stdout == "alive\n" and "TIMEOUT" in proc.stderr
+    assert ta.sessions() == []
+
+
+def test_no_typing_into_a_pane_of_a_restarted_server(ta: tmuxagent.Server) -> None:
+    first = tmuxagent.spawn("cat", server=ta, keep_session=True, name="first")
+    first.sendline("hello")
+    first.expect("hello")
+    ta.kill_all()
+    second = tmuxagent.spawn("cat", server=ta, name="second")  # may get the same pane id
+    with pytest.raises(pexpect.ExceptionPexpect, match="first"):
+        first.sendline("not for second")
+    second.sendline("mine")
+    second.expect("mine\r\nmine\r\n")
+    assert b"not for second" not in second.before
+    second.close()
+
+
+def test_output_goes_on_after_tmux_was_too_busy_to_answer(ta: tmuxagent.Server) -> None:
+    impatient = tmuxagent.Server(str(ta.socket_path), timeout=0.5)
+    child = tmuxagent.spawn("cat", server=impatient, echo=False, timeout=10)
+    server_pid = ta.sessions()[0].pid and child._pane.server_pid  # type: ignore[union-attr]
+    os.kill(server_pid, signal.SIGSTOP)
+    try:
+        time.sleep(1.5)  # an outage: longer than a tmux call may take
+    finally:
+        os.kill(server_pid, signal.SIGCONT)
+    child.sendline("still here")
+    child.expect("still here\r\n")  # not EOF: the program runs on
     child.close()

@@ -140,13 +140,13 @@ class Host:
         (False only in line mode with echo off; True when unknown)."""
         raise NotImplementedError
 
-    def set_echo(self, pid: int, on: bool) -> bool:
-        """Turn the echo of the terminal of the pane's program ``pid`` on or
-        off; False when it cannot be reached."""
+    def set_echo(self, tty: str, on: bool) -> bool:
+        """Turn the echo of a pane's terminal (``#{pane_tty}``) on or off;
+        False when it cannot be reached."""
         raise NotImplementedError
 
-    def echo_on(self, pid: int) -> bool:
-        """Whether the echo of the terminal of the pane's program ``pid`` is on."""
+    def echo_on(self, tty: str) -> bool | None:
+        """Whether a pane's terminal echoes (None: it cannot be told)."""
         raise NotImplementedError
 
     def input_wait(self, pid: int) -> str | None:
@@ -157,6 +157,10 @@ class Host:
 
     def program_pid(self, state_dir: str, pane_pid: int, alive: bool) -> int:
         """The pid of a session's program (``pane_pid`` is its launcher's)."""
+        raise NotImplementedError
+
+    def process_alive(self, pid: int) -> bool:
+        """Whether process ``pid`` runs on the host (not a zombie)."""
         raise NotImplementedError
 
     def signal(self, pid: int, signum: int) -> None:

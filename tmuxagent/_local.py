@@ -217,15 +217,15 @@ class LocalHost(Host):
 
         return echoes(pid)
 
-    def set_echo(self, pid: int, on: bool) -> bool:
+    def set_echo(self, tty: str, on: bool) -> bool:
         from ._tty import set_echo
 
-        return set_echo(pid, on)
+        return set_echo(tty, on)
 
-    def echo_on(self, pid: int) -> bool:
+    def echo_on(self, tty: str) -> bool | None:
         from ._tty import echo_on
 
-        return echo_on(pid)
+        return echo_on(tty)
 
     def input_wait(self, pid: int) -> str | None:
         from ._tty import input_wait
@@ -242,6 +242,11 @@ class LocalHost(Host):
         from . import _procs
 
         return _procs.wait_program_pid(files.program_pid, pane_pid, alive)
+
+    def process_alive(self, pid: int) -> bool:
+        from . import _procs
+
+        return _procs.alive(pid)
 
     def signal(self, pid: int, signum: int) -> None:
         from . import _procs

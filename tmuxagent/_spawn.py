@@ -17,28 +17,41 @@ on the dashboard::
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import math
 import os
-import select
 import shlex
 import shutil
 import signal
-import threading
 import time
+import weakref
 from typing import Any
 
 from pexpect.exceptions import EOF, TIMEOUT, ExceptionPexpect
 from pexpect.spawnbase import SpawnBase
 
-from ._launch import strip_sentinels
+from ._feed import Feed, readable
 from ._pane import Pane, vanishing
-from ._poll import LOG_INTERVAL, Every, poll_until
+from ._poll import poll_until
 from .errors import NoSuchSession, TmuxAgentError
 from .server import Server
 from .session import Session
 
 _names = itertools.count(1)
+#: The spawns not closed yet: closed at exit, before Python tears down the
+#: modules that ending a session needs (a spawn an exception still holds).
+_open: weakref.WeakSet[spawn] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open() -> None:
+    for child in list(_open):
+        try:
+            child.close()
+        except Exception:  # the others still get closed
+            pass
+
 
 _CONTROL = {"@": 0, "`": 0, "[": 27, "{": 27, "\\": 28, "|": 28, "]": 29, "}": 29,
             "^": 30, "~": 30, "_": 31, "?": 127}  # fmt: skip
@@ -104,7 +117,7 @@ class spawn(SpawnBase):
         self.keep_session = keep_session
         self.session: Session | None = None
         self.pid: int | None = None
-        self._feed: _Feed | None = None
+        self._feed: Feed | None = None
         self._pane: Pane | None = None  # found on the first send
         self.delayafterterminate = 0.1
         if command is None:
@@ -152,6 +165,8 @@ class spawn(SpawnBase):
         run = argv
         if self.ignore_sighup:  # sh sets SIGHUP ignored; the program keeps that through exec
             run = ["/bin/sh", "-c", 'trap "" HUP; exec "$@"', "sh", *argv]
+        if self.session is not None:
+            raise ExceptionPexpect("this spawn runs a program already")
         try:
             self.session = self.server.start(
                 session_name, run, cwd=self.cwd, env=self.env, size=(cols, rows),
@@ -159,13 +174,22 @@ class spawn(SpawnBase):
             )  # fmt: skip
         except TmuxAgentError as exc:
             raise ExceptionPexpect(str(exc)) from exc
-        self.pid = self.session.status().pid
-        if not self.echo:
-            self.setecho(False)
-        self._feed = _Feed(self.session)
-        self.child_fd = self._feed.fd
+        self._owner = os.getpid()
         self.terminated = False
-        self.closed = False
+        self.closed = False  # from here on, close() ends what was made
+        _open.add(self)
+        try:
+            pane = self._pane = self.session._at.pane()
+            self.pid = pane.pid
+            if not self.echo:  # as pexpect: best effort (the program may be gone already)
+                self.session._host.set_echo(pane.tty, False)
+            self._feed = Feed(self.session)
+            self.child_fd = self._feed.fd
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, TmuxAgentError):
+                raise ExceptionPexpect(str(exc)) from exc
+            raise
 
     def __del__(self) -> None:
         # As pexpect's child goes when its spawn does (the pty closes): the
@@ -212,7 +236,7 @@ class spawn(SpawnBase):
             raise ValueError("I/O operation on closed file.")
         if timeout == -1:
             timeout = self.timeout
-        if not _readable(self.child_fd, timeout, self.use_poll):
+        if not readable(self.child_fd, timeout, self.use_poll):
             raise TIMEOUT("Timeout exceeded.")
         try:
             data = os.read(self.child_fd, size)
@@ -252,7 +276,8 @@ class spawn(SpawnBase):
 
         session = self._live()
         try:
-            if self._pane is None:
+            # Pane ids are a server's: one that was restarted numbers anew.
+            if self._pane is None or not session._host.process_alive(self._pane.server_pid):
                 self._pane = session._at.pane()
             with vanishing(session.name):
                 type_text(session._host, self._pane, data.decode("utf-8", "surrogateescape"),
@@ -271,7 +296,7 @@ class spawn(SpawnBase):
         if code is None:
             return 0
         byte = bytes([code])
-        self._log(self._decoder.decode(byte) if self.encoding else byte, "send")
+        self._log(byte.decode(self.encoding, "replace") if self.encoding else byte, "send")
         self._write(byte)
         return 1
 
@@ -343,7 +368,8 @@ class spawn(SpawnBase):
         if self.closed:
             return
         self.closed = True
-        if self.session is not None and not self.keep_session:
+        mine = getattr(self, "_owner", None) == os.getpid()  # not a forked child's to end
+        if self.session is not None and not self.keep_session and mine:
             alive = self.isalive()
             try:
                 self.session.kill()
@@ -376,15 +402,21 @@ class spawn(SpawnBase):
 
     def getecho(self) -> bool:
         """Whether the program's terminal echoes what is typed (``stty echo``)."""
-        session = self._live()
-        return session._host.echo_on(session.status().pid)
+        on = self._live()._host.echo_on(self._terminal())
+        if on is None:
+            raise ExceptionPexpect("the program's terminal cannot be reached from here")
+        return on
 
     def setecho(self, state: bool) -> None:
         """Turn the terminal's echo on or off, as ``stty echo``/``-echo``
         would: a program that sets its own terminal modes may undo it."""
-        session = self._live()
-        if not session._host.set_echo(session.status().pid, bool(state)):
+        if not self._live()._host.set_echo(self._terminal(), bool(state)):
             raise ExceptionPexpect("the program's terminal cannot be reached from here")
+
+    def _terminal(self) -> str:
+        if self._pane is None:
+            self._pane = self._live()._at.pane()
+        return self._pane.tty
 
     def waitnoecho(self, timeout: float | None = -1) -> bool:
         """Wait until the terminal's echo is off (a password prompt); False
@@ -405,80 +437,3 @@ class spawn(SpawnBase):
         import subprocess
 
         subprocess.run(self._live().attach_command(), check=False)
-
-
-def _readable(fd: int, timeout: float | None, use_poll: bool) -> bool:
-    """Whether ``fd`` has something to read within ``timeout`` seconds."""
-    if use_poll:
-        poller = select.poll()
-        poller.register(fd, select.POLLIN | select.POLLHUP)
-        return bool(poller.poll(None if timeout is None else max(0.0, timeout) * 1000))
-    ready, _, _ = select.select([fd], [], [], timeout if timeout is None else max(0.0, timeout))
-    return bool(ready)
-
-
-class _Feed:
-    """A session's output as a pipe, read as a pty is: a thread copies the
-    log into it (without the launcher's sentinels) and closes it once the
-    program has ended and all it wrote is in. It refers to the session, not
-    to the spawn, so a spawn nobody refers to any more is collected."""
-
-    def __init__(self, session: Session) -> None:
-        from ._wake import Wake
-
-        # Every descriptor is made here, in order, not in the thread: a
-        # process that makes spawns in turn gets the same numbers each time.
-        files = session.files
-        stream = files.open_log(0)
-        self.fd, self._write_fd = os.pipe()
-        wake = Wake(files.log)
-        wake.sleep(0)  # the watch (and the process's inotify descriptor) now
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(session, files, stream, wake), daemon=True,
-            name=f"tmuxagent-feed-{session.name}",
-        )  # fmt: skip
-        self._thread.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self.fd >= 0:
-            os.close(self.fd)  # a write blocked on a full pipe fails now
-            self.fd = -1
-        if self._thread is not threading.current_thread():
-            self._thread.join(2.0)
-
-    def _run(self, session: Session, files: Any, stream: Any, wake: Any) -> None:
-        try:
-            self._copy(session, files, stream, wake)
-        except (OSError, TmuxAgentError):
-            pass
-        finally:
-            stream.close()
-            os.close(self._write_fd)
-
-    def _copy(self, session: Session, files: Any, stream: Any, wake: Any) -> None:
-        held = b""
-        look = Every(0.05, backoff=1.5, most=1.0, due_now=True)
-        ended = False
-        while not self._stop.is_set():
-            data = files.read_on(stream, 65536)
-            if data:
-                out, held = strip_sentinels(held + data)
-                if len(out) + len(held) < len(data):
-                    look = Every(0.05, due_now=True)  # a sentinel: the end is near
-                _write_all(self._write_fd, out)
-                continue
-            if ended:  # the last of it is in: what seemed a sentinel's start was output
-                _write_all(self._write_fd, held)
-                return
-            if look.due() and not session.status().alive:
-                session._host.complete_log(files)
-                ended = True
-                continue
-            wake.sleep(LOG_INTERVAL)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    while data:
-        data = data[os.write(fd, data) :]

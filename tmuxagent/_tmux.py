@@ -143,27 +143,29 @@ def format_escape(text: str) -> str:
     return text.replace("#", "##")
 
 
-#: Where tmux is looked for after PATH: its usual homes.
-_USUAL = ("/usr/local/bin", "/usr/bin", "/bin", "/opt/homebrew/bin")
 _found: dict[str, str] = {}
 
 
 def locate(binary: str) -> str:
-    """``binary``'s path: looked up on PATH once per process, then in the
-    usual places, so that a caller that changes PATH later (pexpect code
-    does, for the programs it runs) still reaches tmux. As given when it
-    has a slash or is nowhere (running it then says it is missing)."""
+    """``binary``'s absolute path on PATH, looked up once per process (and
+    first when this module loads), so that a caller that changes PATH later
+    (pexpect code does, for the programs it runs) still reaches tmux.
+    Relative entries of PATH are skipped. As given when it has a slash or
+    is not found (running it then says it is missing)."""
     if "/" in binary:
         return binary
     if binary not in _found:
-        for folder in [*os.environ.get("PATH", "").split(os.pathsep), *_USUAL]:
-            path = os.path.join(folder or ".", binary)
-            if os.access(path, os.X_OK) and not os.path.isdir(path):
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            path = os.path.join(folder, binary)
+            if os.path.isabs(folder) and os.access(path, os.X_OK) and not os.path.isdir(path):
                 _found[binary] = path
                 break
         else:
             return binary
     return _found[binary]
+
+
+locate("tmux")
 
 
 class Runner:

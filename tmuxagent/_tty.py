@@ -129,32 +129,38 @@ def echoes(pid: int) -> bool:
     return _ask(pid, TerminalInput.echoes, True)
 
 
-def set_echo(pid: int, on: bool) -> bool:
-    """Turn the echo of the terminal that is process ``pid``'s stdin on or
-    off (as ``stty echo``/``-echo``); False when it cannot be reached."""
+def set_echo(tty: str, on: bool) -> bool:
+    """Turn the echo of terminal ``tty`` (a pane's) on or off, as ``stty
+    echo``/``-echo``; False when it is not a terminal that can be reached."""
     import termios
 
-    try:
-        fd = os.open(os.readlink(f"/proc/{pid}/fd/0"), os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError:
+    terminal = TerminalInput.open(tty)
+    if terminal is None:
         return False
     try:
-        attrs = termios.tcgetattr(fd)
+        attrs = termios.tcgetattr(terminal.fd)
         attrs[3] = attrs[3] | termios.ECHO if on else attrs[3] & ~termios.ECHO
-        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+        termios.tcsetattr(terminal.fd, termios.TCSANOW, attrs)
         return True
     except termios.error:
         return False
     finally:
-        os.close(fd)
+        terminal.close()
 
 
-def echo_on(pid: int) -> bool:
-    """Whether the terminal of process ``pid`` has its echo on (ECHO; True
-    when that cannot be told)."""
+def echo_on(tty: str) -> bool | None:
+    """Whether terminal ``tty`` has its echo on (None: it cannot be told)."""
     import termios
 
-    return _ask(pid, lambda t: bool(termios.tcgetattr(t.fd)[3] & termios.ECHO), True)
+    terminal = TerminalInput.open(tty)
+    if terminal is None:
+        return None
+    try:
+        return bool(termios.tcgetattr(terminal.fd)[3] & termios.ECHO)
+    except termios.error:
+        return None
+    finally:
+        terminal.close()
 
 
 def _ask(pid: int, question: Callable[[TerminalInput], bool], unknown: bool) -> bool:
