@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import select
 import threading
-from typing import Any
 
 from ._launch import strip_sentinels
 from ._poll import LOG_INTERVAL, Every
@@ -19,6 +18,10 @@ from .errors import NoSuchSession, ServerNotRunning, TmuxAgentError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO
+
+    from ._files import SessionFiles
+    from ._wake import Wake
     from .session import Session
 
 #: Seconds between looks at a session whose program gave no sign of ending.
@@ -70,7 +73,7 @@ class Feed:
         if self._thread is not threading.current_thread():
             self._thread.join(2.0)
 
-    def _run(self, session: Session, files: Any, stream: Any, wake: Any) -> None:
+    def _run(self, session: Session, files: SessionFiles, stream: IO[bytes], wake: Wake) -> None:
         try:
             self._copy(session, files, stream, wake)
         except (OSError, NoSuchSession, ServerNotRunning):  # the reader left; the session went
@@ -79,7 +82,7 @@ class Feed:
             stream.close()
             os.close(self._write_fd)
 
-    def _copy(self, session: Session, files: Any, stream: Any, wake: Any) -> None:
+    def _copy(self, session: Session, files: SessionFiles, stream: IO[bytes], wake: Wake) -> None:
         held = b""
         # The launcher's sentinel says when the program has ended; a slow
         # look at the session covers a launcher that could not write it.
