@@ -71,7 +71,7 @@ class Feed:
             os.close(self.fd)  # a write blocked on a full pipe fails now
             self.fd = -1
         if self._thread is not threading.current_thread():
-            self._thread.join(2.0)
+            self._thread.join(5.0)  # its descriptors closed too, as a pty's would be
 
     def _run(self, session: Session, files: SessionFiles, stream: IO[bytes], wake: Wake) -> None:
         try:
