@@ -319,3 +319,17 @@ def test_output_goes_on_after_tmux_was_too_busy_to_answer(ta: tmuxagent.Server) 
     child.sendline("still here")
     child.expect("still here\r\n")  # not EOF: the program runs on
     child.close()
+
+
+def test_isalive_says_when_tmux_does_not_answer(ta: tmuxagent.Server) -> None:
+    impatient = tmuxagent.Server(str(ta.socket_path), timeout=0.5)
+    child = tmuxagent.spawn("sleep 30", server=impatient)
+    assert child._pane is not None
+    os.kill(child._pane.server_pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(pexpect.ExceptionPexpect, match="isalive"):
+            child.isalive()
+    finally:
+        os.kill(child._pane.server_pid, signal.SIGCONT)
+    assert child.isalive()
+    child.close()

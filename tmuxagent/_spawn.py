@@ -326,6 +326,8 @@ class spawn(SpawnBase):
         except NoSuchSession:
             self._ended(None, signal.SIGHUP)
             return False
+        except TmuxAgentError as exc:  # tmux does not answer: pexpect's kind of error
+            raise ExceptionPexpect(f"isalive() could not tell: {exc}") from exc
         if info.alive:
             return True
         self._ended(info.exit_status, info.signal)
