@@ -1,9 +1,11 @@
-"""A session's output as a pipe, read as a pty is (``spawn``'s ``child_fd``).
+"""A session's output read as a pty's is (``spawn``'s transport).
 
-A thread copies the session's log into the pipe, without the launcher's
-sentinels, and closes it once the program has ended and all it wrote is in:
-``select``, ``poll``, asyncio and ``os.read`` then see output and EOF as on
-a pty.
+:class:`Output` reads the session's log from its first byte, without the
+launcher's sentinels, and says when it has ended (the program ended and all
+it wrote was read): ``expect()`` reads it in its own thread, with no hand-off.
+:class:`Feed` makes it a descriptor (``child_fd``), for ``select``, ``poll``,
+asyncio and ``os.read``: a thread copies the output into a pipe and closes
+it at the end, so they see output and EOF as on a pty.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 
 from ._launch import strip_sentinels
 from ._poll import LOG_INTERVAL, Every
@@ -18,10 +21,6 @@ from .errors import NoSuchSession, ServerNotRunning, TmuxAgentError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO
-
-    from ._files import SessionFiles
-    from ._wake import Wake
     from .session import Session
 
 #: Seconds between looks at a session whose program gave no sign of ending.
@@ -38,84 +37,113 @@ def readable(fd: int, timeout: float | None, use_poll: bool) -> bool:
     return bool(ready)
 
 
-class Feed:
-    """A session's output as a pipe, read as a pty is: a thread copies the
-    log into it (without the launcher's sentinels) and closes it once the
-    program has ended and all it wrote is in. It refers to the session, not
-    to the spawn, so a spawn nobody refers to any more is collected."""
+class Output:
+    """What a session's program wrote, from the first byte, read in turn.
+
+    It refers to the session, not to a spawn, so that a spawn nobody refers
+    to any more is collected. One thread reads it at a time.
+    """
 
     def __init__(self, session: Session) -> None:
         from ._wake import Wake
 
-        # Every descriptor is made here, in order, not in the thread: a
-        # process that makes spawns in turn gets the same numbers each time.
-        files = session.files
-        stream = files.open_log(0)
+        self._session = session
+        self._files = session.files
+        self._stream = self._files.open_log(0)
+        self._wake = Wake(self._files.log)
+        self._wake.sleep(0)  # the watch (and the process's inotify descriptor) now
+        self._ready = b""  # read, not taken yet
+        self._held = b""  # what may be the start of a sentinel: read again with what follows
+        # The launcher's sentinel says when the program has ended; a slow
+        # look at the session covers a launcher that could not write it.
+        self._look = Every(0.05, backoff=1.5, most=FEED_LOOK, due_now=True)
+        self._ended = False
+
+    def read(
+        self, size: int, timeout: float | None, stop: threading.Event | None = None
+    ) -> bytes | None:
+        """Up to ``size`` bytes, waiting at most ``timeout`` seconds (None: no
+        limit) for any. None when nothing came in time (or ``stop`` was set),
+        ``b""`` once all output has been read and the program has ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._ready:
+                taken, self._ready = self._ready[:size], self._ready[size:]
+                return taken
+            data = self._files.read_on(self._stream, 65536)
+            if data:
+                before = len(self._held) + len(data)
+                self._ready, self._held = strip_sentinels(self._held + data)
+                if len(self._ready) + len(self._held) < before:
+                    self._look = Every(0.05, due_now=True)  # a sentinel: the end is near
+                continue
+            if self._ended:  # the last of it is in: what seemed a sentinel's start was output
+                self._ready, self._held = self._held, b""
+                if self._ready:
+                    continue
+                return b""
+            if self._look.due() and not self._alive():
+                try:
+                    self._session._host.complete_log(self._files)
+                except TmuxAgentError:  # the log is as complete as it will get
+                    pass
+                self._ended = True
+                continue
+            left = None if deadline is None else deadline - time.monotonic()
+            if (left is not None and left <= 0) or (stop is not None and stop.is_set()):
+                return None
+            self._wake.sleep(LOG_INTERVAL if left is None else min(LOG_INTERVAL, left))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def _alive(self) -> bool:
+        """Whether the program runs; True when tmux does not answer now (a
+        busy server: the next look decides, the output does not end)."""
         try:
-            self.fd, self._write_fd = os.pipe()
-        except BaseException:
-            stream.close()
-            raise
-        wake = Wake(files.log)
-        wake.sleep(0)  # the watch (and the process's inotify descriptor) now
+            return self._session.status().alive
+        except (NoSuchSession, ServerNotRunning):
+            return False
+        except TmuxAgentError:
+            return True
+
+
+class Feed:
+    """``output`` as a pipe, read as a pty is: a thread copies it in and
+    closes the pipe at the end. From then on only the thread reads
+    ``output``."""
+
+    def __init__(self, output: Output, name: str) -> None:
+        self.fd, self._write_fd = os.pipe()
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, args=(session, files, stream, wake), daemon=True,
-            name=f"tmuxagent-feed-{session.name}",
-        )  # fmt: skip
+            target=self._run, args=(output,), daemon=True, name=f"tmuxagent-feed-{name}"
+        )
         self._thread.start()
 
     def close(self) -> None:
+        """Close the reading end and wait (up to 5 s) for the thread to let
+        go of the rest, as a pty's descriptors would all be gone."""
         self._stop.set()
         if self.fd >= 0:
             os.close(self.fd)  # a write blocked on a full pipe fails now
             self.fd = -1
         if self._thread is not threading.current_thread():
-            self._thread.join(5.0)  # its descriptors closed too, as a pty's would be
+            self._thread.join(5.0)
 
-    def _run(self, session: Session, files: SessionFiles, stream: IO[bytes], wake: Wake) -> None:
+    def _run(self, output: Output) -> None:
         try:
-            self._copy(session, files, stream, wake)
-        except (OSError, NoSuchSession, ServerNotRunning):  # the reader left; the session went
+            while not self._stop.is_set():
+                data = output.read(65536, None, self._stop)
+                if data is None:
+                    continue
+                if not data:
+                    return
+                _write_all(self._write_fd, data)
+        except (OSError, ValueError):  # the reader left (or the output was closed)
             pass
         finally:
-            stream.close()
             os.close(self._write_fd)
-
-    def _copy(self, session: Session, files: SessionFiles, stream: IO[bytes], wake: Wake) -> None:
-        held = b""
-        # The launcher's sentinel says when the program has ended; a slow
-        # look at the session covers a launcher that could not write it.
-        look = Every(0.05, backoff=1.5, most=FEED_LOOK, due_now=True)
-        ended = False
-        while not self._stop.is_set():
-            data = files.read_on(stream, 65536)
-            if data:
-                before = len(held) + len(data)
-                out, held = strip_sentinels(held + data)
-                if len(out) + len(held) < before:
-                    look = Every(0.05, due_now=True)  # a sentinel: the end is near
-                _write_all(self._write_fd, out)
-                continue
-            if ended:  # the last of it is in: what seemed a sentinel's start was output
-                _write_all(self._write_fd, held)
-                return
-            if look.due() and not self._alive(session):
-                session._host.complete_log(files)
-                ended = True
-                continue
-            wake.sleep(LOG_INTERVAL)
-
-    @staticmethod
-    def _alive(session: Session) -> bool:
-        """Whether the program runs; True when tmux does not answer now (a
-        busy server: the next look decides, the output does not end)."""
-        try:
-            return session.status().alive
-        except (NoSuchSession, ServerNotRunning):
-            raise
-        except TmuxAgentError:
-            return True
 
 
 def _write_all(fd: int, data: bytes) -> None:

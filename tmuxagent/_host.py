@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, TextIO
 
+    from ._control import Control
     from ._tty import TerminalInput
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -72,6 +73,11 @@ class Host:
         self, *commands: Sequence[str], input: bytes = b"", timeout: float | None = None
     ) -> str:
         """Run tmux commands in one client call; returns what tmux printed."""
+        raise NotImplementedError
+
+    def control(self, target: str) -> Control:
+        """A standing connection to tmux (control mode), attached to the
+        session ``target``: for a caller that sends many commands."""
         raise NotImplementedError
 
     def attach_argv(self) -> list[str]:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, TextIO
 
+    from ._control import Control
     from ._tty import TerminalInput
 
 
@@ -51,6 +52,11 @@ class LocalHost(Host):
         finally:
             if not existed:  # a server was started: another user may have raced us to it
                 socket.check()
+
+    def control(self, target: str) -> Control:
+        if not self.socket.check():
+            raise ServerNotRunning(f"no tmuxagent server is running on {self.socket_path}")
+        return self._runner.control(target)
 
     def attach_argv(self) -> list[str]:
         return self._runner.base_command()
@@ -281,6 +287,10 @@ class LocalHost(Host):
 
         started = _procs.descendants(*pids)
         started += _procs.with_env("TMUXAGENT_SOCKET", self.socket_path)
+        # The server itself: with a client attached (a person's, a spawn's
+        # connection) it outlives kill-server's answer for a moment, and a
+        # server started meanwhile would reach the old one and fail.
+        started += _procs.tmux_servers(self.socket_path)
         try:
             self.tmux(["kill-server"])
         except (ServerNotRunning, CommandFailed):

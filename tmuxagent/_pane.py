@@ -38,7 +38,10 @@ def _number(text: str) -> int | None:
 
 
 #: (attribute, tmux format variable, kind). Kinds: 'str'; 'int' (0 when
-#: missing); 'int?' (None when missing); 'flag' ('1' is True).
+#: missing); 'int?' (None when missing); 'flag' ('1' is True); 'people':
+#: the clients in a list that have a terminal (a client without one, named
+#: ``client-PID`` by tmux, is a program's control-mode connection, such as
+#: a spawn's).
 FIELDS = (
     ("tmux_name", "session_name", "str"),
     ("id", "pane_id", "str"),
@@ -52,7 +55,7 @@ FIELDS = (
     ("y", "cursor_y", "int"),
     ("alternate", "alternate_on", "flag"),
     ("created", "session_created", "int"),
-    ("attached", "session_attached", "int"),
+    ("attached", "session_attached_list", "people"),
     ("piped", "pane_pipe", "flag"),
     ("cwd", "pane_current_path", "str"),
     ("state_dir", "@tmuxagent_dir", "str"),
@@ -115,6 +118,8 @@ class Pane(Struct):
                 value = text == "1"
             elif kind == "int?":
                 value = _number(text)
+            elif kind == "people":
+                value = sum(1 for c in text.split(",") if c and not c.startswith("client-"))
             else:
                 value = _number(text) or 0
             setattr(self, name, value)

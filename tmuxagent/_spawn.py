@@ -31,7 +31,8 @@ from typing import Any
 from pexpect.exceptions import EOF, TIMEOUT, ExceptionPexpect
 from pexpect.spawnbase import SpawnBase
 
-from ._feed import Feed, readable
+from ._control import Keyboard
+from ._feed import Feed, Output, readable
 from ._pane import Pane, vanishing
 from ._poll import poll_until
 from .errors import NoSuchSession, TmuxAgentError
@@ -117,8 +118,10 @@ class spawn(SpawnBase):
         self.keep_session = keep_session
         self.session: Session | None = None
         self.pid: int | None = None
-        self._feed: Feed | None = None
+        self._output: Output | None = None  # what the program wrote, read by expect()
+        self._feed: Feed | None = None  # the same as a descriptor, once child_fd is asked for
         self._pane: Pane | None = None  # found on the first send
+        self._keyboard: Keyboard | None = None
         self.delayafterterminate = 0.1
         if command is None:
             self.command: str | None = None
@@ -181,10 +184,10 @@ class spawn(SpawnBase):
         try:
             pane = self._pane = self.session._at.pane()
             self.pid = pane.pid
+            self._keyboard = Keyboard(self.session, pane.id, ends_session=not self.keep_session)
             if not self.echo:  # as pexpect: best effort (the program may be gone already)
                 self.session._host.set_echo(pane.tty, False)
-            self._feed = Feed(self.session)
-            self.child_fd = self._feed.fd
+            self._output = Output(self.session)
         except BaseException as exc:
             self.close()
             if isinstance(exc, TmuxAgentError):
@@ -222,6 +225,19 @@ class spawn(SpawnBase):
 
     # -- reading: the transport behind expect() ---------------------------------
 
+    @property
+    def child_fd(self) -> int:
+        """The descriptor that reads the program's output: a pipe a thread
+        feeds, made when first asked for (until then expect() reads the
+        output itself, with no thread to hand it over); -1 once closed."""
+        if self._feed is None and self._output is not None and not self.closed:
+            self._feed = Feed(self._output, self.session_name or "")
+        return -1 if self._feed is None else self._feed.fd
+
+    @child_fd.setter
+    def child_fd(self, fd: int) -> None:
+        pass  # pexpect's SpawnBase sets -1, for a spawn that has not started
+
     def fileno(self) -> int:
         """The descriptor that reads the program's output (``child_fd``)."""
         return self.child_fd
@@ -236,12 +252,17 @@ class spawn(SpawnBase):
             raise ValueError("I/O operation on closed file.")
         if timeout == -1:
             timeout = self.timeout
-        if not readable(self.child_fd, timeout, self.use_poll):
+        if self._feed is None and self._output is not None:
+            data = self._output.read(size, timeout)
+        elif not readable(self.child_fd, timeout, self.use_poll):
+            data = None
+        else:
+            try:
+                data = os.read(self.child_fd, size)
+            except OSError:
+                data = b""
+        if data is None:
             raise TIMEOUT("Timeout exceeded.")
-        try:
-            data = os.read(self.child_fd, size)
-        except OSError:
-            data = b""
         if not data:
             self.flag_eof = True
             self.isalive()  # the exit status, as pexpect sets it at EOF
@@ -269,9 +290,10 @@ class spawn(SpawnBase):
         return len(data)
 
     def _write(self, data: bytes) -> None:
-        """Type ``data`` in one tmux call: the pane is the same for the
-        session's whole life, and expect() reads the output itself (no wait
-        of the session's starts at this input)."""
+        """Type ``data``: over the spawn's standing connection to tmux
+        (:class:`~._control.Keyboard`), else in one tmux call. The pane is the same for
+        the session's whole life, and expect() reads the output itself (no
+        wait of the session's starts at this input)."""
         from ._input import type_text
 
         session = self._live()
@@ -279,6 +301,8 @@ class spawn(SpawnBase):
             # Pane ids are a server's: one that was restarted numbers anew.
             if self._pane is None or not session._host.process_alive(self._pane.server_pid):
                 self._pane = session._at.pane()
+            if self._keyboard is not None and self._keyboard.type(self._pane.id, data):
+                return
             with vanishing(session.name):
                 type_text(session._host, self._pane, data.decode("utf-8", "surrogateescape"),
                           bracketed=False)  # fmt: skip
@@ -386,9 +410,14 @@ class spawn(SpawnBase):
                 waiting[1].close()
             except RuntimeError:  # its event loop has ended
                 pass
+        if self._keyboard is not None:
+            self._keyboard.close()
         if self._feed is not None:
             self._feed.close()
-        self.child_fd = -1
+            self._feed = None
+        if self._output is not None:
+            self._output.close()
+            self._output = None
 
     # -- the terminal ----------------------------------------------------------------
 

@@ -32,6 +32,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ._control import Control
+
 #: tmux's stderr when nothing listens on the socket.
 _NO_SERVER = (
     "no server running",
@@ -194,6 +196,15 @@ class Runner:
         """tmux and the socket, as a human runs them to attach (the calls run
         tmux where :func:`locate` found it)."""
         return [self.binary, "-u", "-S", self.socket_path]
+
+    def control(self, target: str) -> Control:
+        """A control-mode connection attached to session ``target``."""
+        from ._control import Control
+
+        flags = "no-output,ignore-size"
+        argv = [locate(self.binary), "-u", "-S", self.socket_path, "-f", self.config, "-C",
+                "attach-session", "-t", escape_arg(target), "-f", flags]  # fmt: skip
+        return Control(argv, self._env, self.timeout)
 
     def run(
         self,
