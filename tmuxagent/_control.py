@@ -42,6 +42,10 @@ _KEYS_AT_ONCE = 1024
 #: Connections a :class:`Keyboard` makes at most (one, and again after a
 #: loss: a server restart, an outage).
 MOST_CONNECTIONS = 4
+#: The hook that ends a session once no client is attached (tmux 3.3a's
+#: ``destroy-unattached`` can crash the server when two clients leave at
+#: once: fixed upstream in August 2026, tmux issue 5497).
+_END_ALONE = "if -F '#{session_attached}' '' kill-session"
 #: Arguments that tmux's parser takes as they are: no quotes, ``$``, ``~``,
 #: ``#``, ``;`` or white space.
 _PLAIN = re.compile(r"[A-Za-z0-9_%@.:/,=+-]+")
@@ -203,7 +207,8 @@ class Keyboard:
 
     A lost connection is made again, a few times in the keyboard's life;
     none is used in a forked child (the parent's is not its to write to).
-    With ``ends_session``, the session ends when the connection does: when
+    With ``ends_session``, the session ends when the connection does (a
+    ``client-detached`` hook kills it once no client is attached): when
     this process does, even killed (SIGKILL), as a pty's child gets its
     hangup then; a person attached keeps it until they detach.
     """
@@ -241,7 +246,7 @@ class Keyboard:
             self._control = self._session._host.control(self._session._at.target)
             if self._ends_session:
                 try:
-                    self._control.run(["set-option", "-t", pane_id, "destroy-unattached", "on"])
+                    self._control.run(["set-hook", "-t", pane_id, "client-detached", _END_ALONE])
                 except ControlLost:
                     self._control = None
         return self._control

@@ -109,9 +109,11 @@ class Output:
 
 
 class Feed:
-    """``output`` as a pipe, read as a pty is: a thread copies it in and
-    closes the pipe at the end. From then on only the thread reads
-    ``output``."""
+    """``output`` as a pipe, read as a pty is: once :meth:`start` is called,
+    a thread copies it in and closes the pipe at the end, and only the
+    thread reads ``output``. The pipe is made at once, in the caller's
+    thread: a process that makes spawns in turn gets the same descriptor
+    numbers each time, as with ptys."""
 
     def __init__(self, output: Output, name: str) -> None:
         self.fd, self._write_fd = os.pipe()
@@ -119,7 +121,14 @@ class Feed:
         self._thread = threading.Thread(
             target=self._run, args=(output,), daemon=True, name=f"tmuxagent-feed-{name}"
         )
-        self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
+    def start(self) -> None:
+        if not self.started:
+            self._thread.start()
 
     def close(self) -> None:
         """Close the reading end and wait (up to 5 s) for the thread to let
@@ -128,7 +137,9 @@ class Feed:
         if self.fd >= 0:
             os.close(self.fd)  # a write blocked on a full pipe fails now
             self.fd = -1
-        if self._thread is not threading.current_thread():
+        if not self.started:
+            os.close(self._write_fd)
+        elif self._thread is not threading.current_thread():
             self._thread.join(5.0)
 
     def _run(self, output: Output) -> None:

@@ -188,6 +188,7 @@ class spawn(SpawnBase):
             if not self.echo:  # as pexpect: best effort (the program may be gone already)
                 self.session._host.set_echo(pane.tty, False)
             self._output = Output(self.session)
+            self._feed = Feed(self._output, session_name)
         except BaseException as exc:
             self.close()
             if isinstance(exc, TmuxAgentError):
@@ -228,11 +229,12 @@ class spawn(SpawnBase):
     @property
     def child_fd(self) -> int:
         """The descriptor that reads the program's output: a pipe a thread
-        feeds, made when first asked for (until then expect() reads the
+        feeds from when it is first asked for (until then expect() reads the
         output itself, with no thread to hand it over); -1 once closed."""
-        if self._feed is None and self._output is not None and not self.closed:
-            self._feed = Feed(self._output, self.session_name or "")
-        return -1 if self._feed is None else self._feed.fd
+        if self._feed is None:
+            return -1
+        self._feed.start()
+        return self._feed.fd
 
     @child_fd.setter
     def child_fd(self, fd: int) -> None:
@@ -252,7 +254,7 @@ class spawn(SpawnBase):
             raise ValueError("I/O operation on closed file.")
         if timeout == -1:
             timeout = self.timeout
-        if self._feed is None and self._output is not None:
+        if self._feed is not None and not self._feed.started and self._output is not None:
             data = self._output.read(size, timeout)
         elif not readable(self.child_fd, timeout, self.use_poll):
             data = None
@@ -395,14 +397,19 @@ class spawn(SpawnBase):
             return
         self.closed = True
         mine = getattr(self, "_owner", None) == os.getpid()  # not a forked child's to end
-        if self.session is not None and not self.keep_session and mine:
-            alive = self.isalive()
-            try:
-                self.session.kill()
-            except NoSuchSession:
-                pass
-            if alive:
-                self._ended(None, signal.SIGHUP)
+        try:
+            if self.session is not None and not self.keep_session and mine:
+                alive = self.isalive()
+                try:
+                    self.session.kill()
+                except NoSuchSession:
+                    pass
+                if alive:
+                    self._ended(None, signal.SIGHUP)
+        finally:  # a tmux that does not answer keeps no descriptor of ours open
+            self._let_go()
+
+    def _let_go(self) -> None:
         waiting = getattr(self, "async_pw_transport", None)  # expect(..., async_=True)'s
         if waiting is not None:
             self.async_pw_transport = None
