@@ -8,8 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pexpect
 import pytest
 
 import tmuxagent
@@ -197,3 +199,39 @@ def test_kill_all_waits_for_a_server_a_connection_held(ta: tmuxagent.Server) -> 
         ta.kill_all()
         ta.start(f"after{i}", ["cat"])
         child.close()
+
+
+def test_a_person_taking_the_session_over_does_not_end_it(ta: tmuxagent.Server) -> None:
+    # attach -d (or detach-client) detaches the spawn's connection; the
+    # session lives on with the process that spawned it, and typing goes on.
+    child = tmuxagent.spawn("cat", echo=False, server=ta, timeout=10)
+    child.sendline("one")
+    child.expect_exact("one\r\n")
+    target = f"={child.session_name}"
+    ta.host.tmux(["detach-client", "-s", target])
+    wait_until(lambda: ta.host.tmux(["list-clients"]) == "", what="detached")
+    child.sendline("two")
+    child.expect_exact("two\r\n")
+    assert child.isalive()
+    child.close()
+
+
+def test_sends_to_a_stopped_server_fail_in_time(ta: tmuxagent.Server) -> None:
+    impatient = tmuxagent.Server(str(ta.socket_path), timeout=0.5)
+    child = tmuxagent.spawn("cat", echo=False, server=impatient, timeout=10)
+    child.sendline("before")
+    child.expect_exact("before\r\n")
+    assert child._pane is not None
+    server_pid = child._pane.server_pid
+    os.kill(server_pid, signal.SIGSTOP)
+    try:
+        for _ in range(3):  # the second fills the connection's pipe: it must not hang
+            started = time.monotonic()
+            with pytest.raises(pexpect.ExceptionPexpect, match="did not answer"):
+                child.send(b"x" * 16000)
+            assert time.monotonic() - started < 30  # a deadline, not a speed: it hung before
+    finally:
+        os.kill(server_pid, signal.SIGCONT)
+    child.sendline("after")
+    child.expect_exact("after\r\n")  # the session is whole: what was taken may come first
+    child.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import sys
 import time
 
 from .errors import TmuxError
@@ -42,10 +43,6 @@ _KEYS_AT_ONCE = 1024
 #: Connections a :class:`Keyboard` makes at most (one, and again after a
 #: loss: a server restart, an outage).
 MOST_CONNECTIONS = 4
-#: The hook that ends a session once no client is attached (tmux 3.3a's
-#: ``destroy-unattached`` can crash the server when two clients leave at
-#: once: fixed upstream in August 2026, tmux issue 5497).
-_END_ALONE = "if -F '#{session_attached}' '' kill-session"
 #: Arguments that tmux's parser takes as they are: no quotes, ``$``, ``~``,
 #: ``#``, ``;`` or white space.
 _PLAIN = re.compile(r"[A-Za-z0-9_%@.:/,=+-]+")
@@ -63,31 +60,9 @@ class Control:
         self.timeout = timeout
         self._owner = os.getpid()
         self._buffer = b""
-        in_r, self._in = os.pipe()
-        self._out, out_w = os.pipe()
-        try:
-            null = os.open(os.devnull, os.O_WRONLY)
-            try:
-                self.pid: int | None = os.posix_spawnp(
-                    argv[0], list(argv), env,
-                    file_actions=[
-                        (os.POSIX_SPAWN_DUP2, in_r, 0),
-                        (os.POSIX_SPAWN_DUP2, out_w, 1),
-                        (os.POSIX_SPAWN_DUP2, null, 2),
-                    ],
-                    # Its own process group: a Ctrl-C at the terminal is not
-                    # for it (it would end between two requests).
-                    setpgroup=0,
-                )  # fmt: skip
-            finally:
-                os.close(null)
-        except BaseException:
-            os.close(self._in)
-            os.close(self._out)
-            raise
-        finally:
-            os.close(in_r)
-            os.close(out_w)
+        self._in, self._out, pid = _start(argv, env, reply=True)
+        self.pid: int | None = pid
+        os.set_blocking(self._in, False)
 
     def __repr__(self) -> str:
         return f"Control(pid={self.pid})"
@@ -118,18 +93,16 @@ class Control:
         command's error included). The arguments are tmuxagent's own words
         (see :func:`_command`), never text a user or a program chose.
         ControlLost when the connection ended; TmuxError when tmux did not
-        answer in time (the request may still run)."""
+        take the request or answer in time: a request it took may still
+        run once tmux answers again (a stopped server)."""
         if self.pid is None or os.getpid() != self._owner:  # a fork's copy is not its own
             raise ControlLost("the connection is closed")
         token = os.urandom(8).hex()
         line = "".join(_command(c) + " ; " for c in commands) + f"display -p {token}\n"
+        deadline = time.monotonic() + self.timeout
+        self._write(line.encode(), deadline)
         try:
-            self._write(line.encode())
-        except BaseException:
-            self.close()  # half a request sent: what follows would be read as its rest
-            raise
-        try:
-            return self._reply(token)
+            return self._reply(token, deadline)
         except ControlLost:
             self.close()
             raise
@@ -141,36 +114,43 @@ class Control:
         pid, self.pid = self.pid, None
         if pid is None:
             return
-        os.close(self._in)
+        os.close(self._in)  # tmux reads this pipe itself: its end detaches the client
         os.close(self._out)
-        if os.getpid() != self._owner:
-            return  # the parent's process, not ours to wait for
-        deadline = time.monotonic() + 1.0
-        while True:
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if done:
-                return
-            if time.monotonic() > deadline:
-                os.kill(pid, 9)
-                os.waitpid(pid, 0)
-                return
-            time.sleep(0.001)
+        if os.getpid() == self._owner:  # else the parent's process, not ours to wait for
+            # A forked child may hold the pipe open: then the client goes by signal.
+            _end(pid, 0.1)
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, deadline: float) -> None:
+        """Write a request whole, or not at all: a part of one would be read
+        with the next as one line, so a connection that took a part (a
+        timeout, Ctrl-C) is closed."""
         view = memoryview(data)
-        while view:
-            try:
-                written = os.write(self._in, view)
-            except BrokenPipeError:
-                raise ControlLost("tmux closed the connection") from None
-            view = view[written:]
+        try:
+            while view:
+                try:
+                    written = os.write(self._in, view)
+                except BlockingIOError:  # tmux is not reading: it may be stopped
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not select.select([], [self._in], [], left)[1]:
+                        raise self._late() from None
+                    continue
+                except BrokenPipeError:
+                    raise ControlLost("tmux closed the connection") from None
+                view = view[written:]
+        except BaseException:
+            partly = len(view) not in (0, len(data))
+            if partly or isinstance(sys.exc_info()[1], ControlLost):
+                self.close()
+            raise
 
-    def _reply(self, token: str) -> list[str]:
+    def _late(self) -> TmuxError:
+        return TmuxError(
+            f"tmux did not answer within {round(self.timeout, 1):g}s; the server may be stuck "
+            "(what was sent may still arrive when it answers again)"
+        )
+
+    def _reply(self, token: str, deadline: float) -> list[str]:
         """The lines tmux printed, up to ``token``'s."""
-        deadline = time.monotonic() + self.timeout
         lines: list[str] = []
         inside = False
         while True:
@@ -178,10 +158,7 @@ class Control:
             if end < 0:
                 left = deadline - time.monotonic()
                 if left <= 0 or not select.select([self._out], [], [], left)[0]:
-                    raise TmuxError(
-                        f"tmux did not answer within {round(self.timeout, 1):g}s; the server "
-                        "may be stuck"
-                    )
+                    raise self._late()
                 data = os.read(self._out, 65536)
                 if not data:
                     raise ControlLost("tmux closed the connection")
@@ -207,15 +184,10 @@ class Keyboard:
 
     A lost connection is made again, a few times in the keyboard's life;
     none is used in a forked child (the parent's is not its to write to).
-    With ``ends_session``, the session ends when the connection does (a
-    ``client-detached`` hook kills it once no client is attached): when
-    this process does, even killed (SIGKILL), as a pty's child gets its
-    hangup then; a person attached keeps it until they detach.
     """
 
-    def __init__(self, session: Session, pane_id: str, *, ends_session: bool) -> None:
+    def __init__(self, session: Session, pane_id: str) -> None:
         self._session = session
-        self._ends_session = ends_session
         self._owner = os.getpid()
         self._made = 0
         self._control: Control | None = None
@@ -244,12 +216,79 @@ class Keyboard:
                 return None
             self._made += 1
             self._control = self._session._host.control(self._session._at.target)
-            if self._ends_session:
-                try:
-                    self._control.run(["set-hook", "-t", pane_id, "client-detached", _END_ALONE])
-                except ControlLost:
-                    self._control = None
         return self._control
+
+
+class Guard:
+    """``Guard(argv, env)``: a process that runs ``argv`` when this process
+    ends, however it ends (SIGKILL included), unless :meth:`close` is
+    called first: it waits for the end of a pipe only this process (and
+    its forks) holds open."""
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str]) -> None:
+        self._owner = os.getpid()
+        waiting = ["/bin/sh", "-c", 'read _ ; exec "$@" >/dev/null 2>&1', "sh", *argv]
+        self._in, _, pid = _start(waiting, env, reply=False)
+        self.pid: int | None = pid
+
+    def close(self) -> None:
+        """End the guard without running ``argv``."""
+        pid, self.pid = self.pid, None
+        if pid is None:
+            return
+        if os.getpid() == self._owner:
+            os.kill(pid, 9)  # before the pipe closes: a closed pipe is its signal
+            _end(pid, 1.0)
+        os.close(self._in)
+
+
+def _start(argv: Sequence[str], env: dict[str, str], *, reply: bool) -> tuple[int, int, int]:
+    """Start ``argv`` with a pipe from us on stdin and, with ``reply``, one
+    to us on stdout (else /dev/null), stderr /dev/null, in a process group
+    of its own (a Ctrl-C at the terminal is not for it): (stdin's writing
+    end, stdout's reading end or -1, pid)."""
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe() if reply else (-1, os.open(os.devnull, os.O_WRONLY))
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            pid = os.posix_spawnp(
+                argv[0], list(argv), env,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, in_r, 0),
+                    (os.POSIX_SPAWN_DUP2, out_w, 1),
+                    (os.POSIX_SPAWN_DUP2, null, 2),
+                ],
+                setpgroup=0,
+            )  # fmt: skip
+        finally:
+            os.close(null)
+    except BaseException:
+        os.close(in_w)
+        if out_r >= 0:
+            os.close(out_r)
+        raise
+    finally:
+        os.close(in_r)
+        os.close(out_w)
+    return in_w, out_r, pid
+
+
+def _end(pid: int, grace: float) -> None:
+    """Reap child ``pid``: SIGKILL if it has not ended within ``grace`` seconds."""
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(0.001)
 
 
 def _command(words: Sequence[str]) -> str:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, TextIO
 
-    from ._control import Control
+    from ._control import Control, Guard
     from ._tty import TerminalInput
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -78,6 +78,12 @@ class Host:
     def control(self, target: str) -> Control:
         """A standing connection to tmux (control mode), attached to the
         session ``target``: for a caller that sends many commands."""
+        raise NotImplementedError
+
+    def guard(self, pane_id: str, server_pid: int) -> Guard:
+        """Something that kills the session of ``pane_id`` (of the server
+        ``server_pid``) when this process ends, even killed (SIGKILL),
+        unless it is closed first."""
         raise NotImplementedError
 
     def attach_argv(self) -> list[str]:

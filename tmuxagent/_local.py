@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, TextIO
 
-    from ._control import Control
+    from ._control import Control, Guard
     from ._tty import TerminalInput
 
 
@@ -57,6 +57,9 @@ class LocalHost(Host):
         if not self.socket.check():
             raise ServerNotRunning(f"no tmuxagent server is running on {self.socket_path}")
         return self._runner.control(target)
+
+    def guard(self, pane_id: str, server_pid: int) -> Guard:
+        return self._runner.guard(pane_id, server_pid)
 
     def attach_argv(self) -> list[str]:
         return self._runner.base_command()

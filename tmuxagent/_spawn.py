@@ -31,7 +31,7 @@ from typing import Any
 from pexpect.exceptions import EOF, TIMEOUT, ExceptionPexpect
 from pexpect.spawnbase import SpawnBase
 
-from ._control import Keyboard
+from ._control import Guard, Keyboard
 from ._feed import Feed, Output, readable
 from ._pane import Pane, vanishing
 from ._poll import poll_until
@@ -122,6 +122,7 @@ class spawn(SpawnBase):
         self._feed: Feed | None = None  # the same as a descriptor, once child_fd is asked for
         self._pane: Pane | None = None  # found on the first send
         self._keyboard: Keyboard | None = None
+        self._guard: Guard | None = None  # ends the session if this process is killed
         self.delayafterterminate = 0.1
         if command is None:
             self.command: str | None = None
@@ -184,7 +185,9 @@ class spawn(SpawnBase):
         try:
             pane = self._pane = self.session._at.pane()
             self.pid = pane.pid
-            self._keyboard = Keyboard(self.session, pane.id, ends_session=not self.keep_session)
+            self._keyboard = Keyboard(self.session, pane.id)
+            if not self.keep_session:  # ends with this process, as a pty's child gets its hangup
+                self._guard = self.session._host.guard(pane.id, pane.server_pid)
             if not self.echo:  # as pexpect: best effort (the program may be gone already)
                 self.session._host.set_echo(pane.tty, False)
             self._output = Output(self.session)
@@ -419,6 +422,8 @@ class spawn(SpawnBase):
                 pass
         if self._keyboard is not None:
             self._keyboard.close()
+        if self._guard is not None:
+            self._guard.close()
         if self._feed is not None:
             self._feed.close()
             self._feed = None

@@ -32,7 +32,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ._control import Control
+    from ._control import Control, Guard
 
 #: tmux's stderr when nothing listens on the socket.
 _NO_SERVER = (
@@ -205,6 +205,17 @@ class Runner:
         argv = [locate(self.binary), "-u", "-S", self.socket_path, "-f", self.config, "-C",
                 "attach-session", "-t", escape_arg(target), "-f", flags]  # fmt: skip
         return Control(argv, self._env, self.timeout)
+
+    def guard(self, pane_id: str, server_pid: int) -> Guard:
+        """A process that kills the session of ``pane_id`` when this process
+        ends (if that pane is still of the server ``server_pid``: pane ids
+        start again in a new server)."""
+        from ._control import Guard
+
+        argv = [locate(self.binary), "-u", "-S", self.socket_path, "-f", self.config,
+                "if-shell", "-F", "-t", pane_id, f"#{{==:#{{pid}},{server_pid}}}",
+                f"kill-session -t {pane_id}"]  # fmt: skip
+        return Guard(argv, self._env)
 
     def run(
         self,
