@@ -11,7 +11,7 @@ import tmuxagent
 PACKAGE = Path(tmuxagent.__file__).parent
 #: Where output and UIs are allowed: the CLI, its demo, the dashboard, and the
 #: launcher (a program of its own, run in the pane: its stderr is the pane's).
-FACES = {"cli", "_cli_io", "_demo", "dashboard", "_launch"}  # _cli_io: the CLI's output
+FACES = {"cli", "_cli_io", "_cli_more", "_cli_states", "_demo", "dashboard", "_launch"}  # the CLI
 
 
 def modules() -> dict[str, tuple[ast.Module, str]]:

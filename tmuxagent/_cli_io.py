@@ -79,7 +79,7 @@ class Verb:
     def __init__(
         self,
         name: str,
-        func: Callable[[Args], int],
+        func: Callable[[Args], int] | str,
         help: str,
         positionals: Sequence[tuple[str, str, str | int]] = (),
         options: Sequence[Opt] = (),
@@ -89,11 +89,20 @@ class Verb:
     ) -> None:
         self.name = name
         self.output = output
-        self.func = func
+        self.func = func  # or "module:function", imported when the verb runs
         self.help = help
         self.positionals = positionals
         self.options = {o.name: o for o in options}
         self.usage = usage
+
+    def call(self, args: Args) -> int:
+        func = self.func
+        if isinstance(func, str):
+            from importlib import import_module
+
+            module, _, name = func.partition(":")
+            func = getattr(import_module(f"tmuxagent.{module}"), name)
+        return func(args)
 
     def usage_line(self) -> str:
         if self.usage:

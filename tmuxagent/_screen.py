@@ -14,7 +14,7 @@ from .errors import CommandFailed, ServerNotRunning, UsageError, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     from ._files import SessionFiles
     from ._host import Host
@@ -84,12 +84,23 @@ def screens(
     Rows are as on the screen (not joined). Sessions that are gone are left
     out of the result.
     """
+    shown = screens_and_facts(host, names, ansi=ansi, history=history)
+    return {name: capture for name, (capture, _) in shown.items()}
+
+
+def screens_and_facts(
+    host: Host, names: Iterable[str], *, ansi: bool = False, history: int = 0,
+    facts: Sequence[str] = (),
+) -> dict[str, tuple[Capture, tuple[str, ...]]]:  # fmt: skip
+    """:func:`screens`, and for each session the values of ``facts`` (more
+    of tmux's format variables), in that order."""
     wanted = list(names)
     if not wanted:
         return {}
     mark = f"\x1etmuxagent-{os.urandom(6).hex()}\x1e"
+    # Programs choose some facts (a title): only the random mark ends one.
     head = mark + "#{cursor_x} #{cursor_y} #{pane_width} #{pane_height} #{pane_dead} "
-    head += "#{history_size}"
+    head += "#{history_size}" + "".join(mark + f"#{{{fact}}}" for fact in facts) + mark
     commands: list[list[str]] = []
     for name in wanted:
         target = session_target(name)
@@ -104,20 +115,23 @@ def screens(
         return {}
     except CommandFailed as exc:  # a session went away: tmux stopped there
         out, failed = exc.stdout, True
-    result: dict[str, Capture] = {}
-    for name, chunk in zip(wanted, out.split(mark)[1:], strict=False):
-        facts, _, text = chunk.partition("\n")
+    result: dict[str, tuple[Capture, tuple[str, ...]]] = {}
+    parts = out.split(mark)[1:]
+    step = len(facts) + 2
+    for name, at in zip(wanted, range(0, len(parts) - step + 1, step), strict=False):
+        numbers, *said, text = parts[at : at + step]
         try:
-            x, y, cols, rows, dead, scrolled = (int(v) for v in facts.split())
+            x, y, cols, rows, dead, scrolled = (int(v) for v in numbers.split())
         except ValueError:
             continue
+        text = text.removeprefix("\n")
         if not history and not dead and scrolled:
             text = text.partition("\n")[2]  # one line of history was only for dead panes
         lines = tidy_rows(text, dead == 1)
-        result[name] = Capture("\n".join(lines), x, y, cols, rows, dead == 0)
+        result[name] = Capture("\n".join(lines), x, y, cols, rows, dead == 0), tuple(said)
     if failed:
         rest = wanted[len(result) + 1 :]  # after the one that failed
-        result.update(screens(host, rest, ansi=ansi, history=history))
+        result.update(screens_and_facts(host, rest, ansi=ansi, history=history, facts=facts))
     return result
 
 

@@ -198,6 +198,26 @@ def wait_exit(session: Session, *, timeout: float = DEFAULT_TIMEOUT) -> int:
 # -- the agent shell -------------------------------------------------------
 
 
+def wait_first_prompt(
+    session: Session, files: SessionFiles, timeout: float, token: str | None
+) -> None:
+    """Wait for a new agent shell's first prompt (``start`` does)."""
+    from ._shell import has_prompt
+
+    alive = Every(ALIVE_INTERVAL)
+
+    def ready() -> bool:
+        if has_prompt(files, 0, token):
+            return True
+        if alive.due():  # ProgramExited if the shell ended, or the server stopped
+            session._at.live(again=True)
+        return False
+
+    with calls_within(Deadline(timeout)) as deadline:
+        if not poll_until(ready, deadline, interval=LOG_INTERVAL):
+            raise WaitTimeout("the agent shell's first prompt", timeout, screen_tail(session))
+
+
 def _shell(session: Session, verb: str, files: SessionFiles) -> str | None:
     """The token of the agent shell's prompt marker (None: an older session's)."""
     from ._shell import session_token

@@ -31,7 +31,7 @@ from ._cli_io import print_json as _print_json
 from ._cli_io import print_text as _print
 from ._cli_io import visible as _visible
 from ._poll import DEFAULT_TIMEOUT
-from .errors import TmuxAgentError, UsageError, WaitTimeout, shown
+from .errors import TmuxAgentError, UsageError, WaitTimeout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -202,9 +202,17 @@ def _timeout(args: Args) -> float:
 
 
 def cmd_wait(args: Args) -> int:
-    chosen = [args.text is not None, args.idle is not None, args.exit, args.prompt]
+    chosen = [args.text is not None, args.idle is not None, args.exit, args.prompt,
+              args.state is not None]  # fmt: skip
     if sum(chosen) != 1:
-        raise UsageError("wait needs exactly one of --text REGEX, --idle SECONDS, --exit, --prompt")
+        raise UsageError(
+            "wait needs exactly one of --text REGEX, --idle SECONDS, --exit, --prompt, "
+            "--state STATE[,STATE...]"
+        )
+    if args.state is not None:
+        from ._cli_states import cmd_wait_state
+
+        return cmd_wait_state(args)
     session = _server(args).session(args.name)
     if args.prompt:
         result = session.wait_prompt(timeout=_timeout(args))
@@ -237,30 +245,38 @@ def cmd_run(args: Args) -> int:
 
 
 def cmd_status(args: Args) -> int:
-    session = _server(args).session(args.name)
+    from ._cli_states import fields
+
+    server = _server(args)
+    session = server.session(args.name)
     info = session.status()
+    data = {**info.as_dict(), **fields(server.states([info]).get(info.name))}
     if args.json:
-        _print_json({**info.as_dict(), "attach": _join(session.attach_command())})
+        _print_json({**data, "attach": _join(session.attach_command())})
     else:
-        items = info.as_dict().items()
-        _print("\n".join(f"{key}: {_visible(plain(key, value))}" for key, value in items))
+        _print("\n".join(f"{key}: {_visible(plain(key, value))}" for key, value in data.items()))
     return 0
 
 
 def cmd_list(args: Args) -> int:
-    infos = _server(args).sessions()
+    from ._cli_states import fields
+
+    server = _server(args)
+    infos = server.sessions()
+    states = server.states(infos) if infos else {}
     if args.json:
-        _print_json([i.as_dict() for i in infos])
+        _print_json([{**i.as_dict(), **fields(states.get(i.name))} for i in infos])
         return 0
     if not infos:
         return 0
-    rows = [("NAME", "STATUS", "PID", "SIZE", "COMMAND")]
+    rows = [("NAME", "STATE", "STATUS", "PID", "SIZE", "COMMAND")]
     rows += [
-        (_visible(i.name), i.describe(), str(i.pid), f"{i.cols}x{i.rows}", _visible(i.command))
+        (_visible(i.name), fields(states.get(i.name))["state"], i.describe(), str(i.pid),
+         f"{i.cols}x{i.rows}", _visible(i.command))
         for i in infos
-    ]
-    widths = [max(len(r[c]) for r in rows) for c in range(4)]
-    table = ("  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4] for r in rows)
+    ]  # fmt: skip
+    widths = [max(len(r[c]) for r in rows) for c in range(5)]
+    table = ("  ".join(r[c].ljust(widths[c]) for c in range(5)) + "  " + r[5] for r in rows)
     _print("\n".join(table))
     return 0
 
@@ -293,58 +309,6 @@ def cmd_attach(args: Args) -> int:
         raise UsageError(f"attach needs a terminal; a human can run: {_join(cmd)}")
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     os.execvpe(cmd[0], cmd, env)
-
-
-def cmd_record(args: Args) -> int:
-    session = _server(args).session(args.name)
-    if args.stop and args.cast is not None:
-        raise UsageError("give --cast FILE or --stop, not both")
-    if args.cast == "-":
-        check_open()
-    if args.stop:
-        session.stop_recording()
-    elif args.cast is not None:
-        unrecorded = (
-            "" if session.recorded else " (not recorded: all of the log, at the window's size now)"
-        )
-        if args.cast == "-":
-            session.write_cast(sys.stdout)
-            if unrecorded:
-                sys.stderr.write(f"{PROG}: wrote the cast{unrecorded}\n")
-            return 0
-        events = session.save_cast(args.cast)
-        cast = _visible(args.cast)
-        _print(f"wrote {events} events to {cast}{unrecorded} (play it: asciinema play {cast})")
-    else:
-        session.start_recording()
-        _print(f"recording {args.name!r}; save it with: {PROG} record {args.name} --cast FILE")
-    return 0
-
-
-def cmd_dashboard(args: Args) -> int:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the dashboard needs a terminal; run it in one (or in a tmux pane)")
-    server = _server(args)
-    from .dashboard import run
-
-    run(server, interval=args.interval, naive=args.naive)
-    return 0
-
-
-def cmd_demo(args: Args) -> int:
-    from ._demo import run_demo
-
-    return run_demo(_server(args), _print, args.socket)
-
-
-def cmd_skill(args: Args) -> int:
-    from ._skill import install_skill
-
-    if args.action != "install":
-        raise UsageError(f"unknown skill action {shown(args.action)}; use 'skill install [DIR]'")
-    path = install_skill(args.dir, force=args.force)
-    _print(f"installed the tmux skill in {_visible(path)}")
-    return 0
 
 
 NAME = ("name", "NAME", 1)
@@ -401,15 +365,21 @@ VERBS = {
               Opt("--exit", "flag", "the program has exited"),
               Opt("--prompt", "flag", "the agent shell's command has finished (prints "
                   "its output, like run)"),
+              Opt("--state", "str", "the program is in one of these states: working, ready, "
+                  "asking, idle, exited (prints it and its detail)", "STATE[,STATE...]"),
               TIMEOUT,
-              Opt("--json", "flag", "with --prompt: output, exit_code and cwd as JSON")],
-             "NAME (--text REGEX | --idle S | --exit | --prompt) [--timeout S]", output=True),
+              Opt("--json", "flag", "with --prompt: output, exit_code and cwd as JSON; with "
+                  "--state: state, state_detail and profile")],
+             "NAME (--text REGEX | --idle S | --exit | --prompt | --state STATE[,STATE...]) "
+             "[--timeout S] [--json]", output=True),
         Verb("run", cmd_run, "run COMMAND in an agent shell; print only its output",
              [NAME, ("command", "COMMAND", "+")],
              [TIMEOUT,
               Opt("--json", "flag", "output, exit_code and cwd as JSON")],
              "NAME [--timeout S] [--json] [--] COMMAND", output=True),
         Verb("status", cmd_status, "show one session's state", [NAME], [JSON], output=True),
+        Verb("explain", "_cli_states:cmd_explain", "say why a session is in its state: which "
+             "profile and rule, on which rows", [NAME], [], output=True),
         Verb("list", cmd_list, "list sessions", [], [JSON], output=True),
         Verb("kill", cmd_kill, "kill sessions (and the programs in them)",
              [("names", "NAME", "*")],
@@ -419,18 +389,20 @@ VERBS = {
              [NAME],
              [Opt("--print", "flag", "only print the tmux command"),
               Opt("--read-only", "flag", "watch without typing")], output=True),
-        Verb("record", cmd_record, "record output with timing; save it as asciicast v2",
+        Verb("record", "_cli_more:cmd_record", "record output with timing; save it as asciicast v2",
              [NAME],
              [Opt("--cast", "str", "write the recording to FILE ('-': stdout)", "FILE"),
               Opt("--stop", "flag", "stop recording")],
              "NAME [--cast FILE | --stop]"),
-        Verb("dashboard", cmd_dashboard, "watch every session live; step in (a Textual app)",
+        Verb("dashboard", "_cli_more:cmd_dashboard",
+             "watch every session live; step in (a Textual app)",
              [],
              [Opt("--interval", "float", "seconds between refreshes (default 0.1)", "S", 0.1,
                   positive=True),
               Opt("--naive", "flag", "capture every pane each tick (for benchmarks)")]),
-        Verb("demo", cmd_demo, "drive a Python REPL in tmux and show how (the main job)"),
-        Verb("skill", cmd_skill, "install the agent skill (default: ~/.claude/skills)",
+        Verb("demo", "_cli_more:cmd_demo",
+             "drive a Python REPL in tmux and show how (the main job)"),
+        Verb("skill", "_cli_more:cmd_skill", "install the agent skill (default: ~/.claude/skills)",
              [("action", "install", 1), ("dir", "DIR", "?")],
              [Opt("--force", "flag", "replace whatever is in DIR/tmux")],
              "install [DIR] [--force]"),
@@ -455,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if verb.output:
             check_open()
-        code = verb.func(args)
+        code = verb.call(args)
         sys.stdout.flush()  # here, so that a closed pipe or a full disk is handled below
         return code
     except WaitTimeout as exc:

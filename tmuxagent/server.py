@@ -12,17 +12,13 @@ from ._local import LocalHost
 from ._names import encode_name, session_target, validate_name
 from ._pane import Pane, list_panes, settle_status
 from ._poll import (
-    ALIVE_INTERVAL,
     DEFAULT_TIMEOUT,
-    LOG_INTERVAL,
     PROCESS_INTERVAL,
     READY_TIMEOUT,
     TMUX_TIMEOUT,
     Deadline,
-    Every,
     calls_within,
     check_timeout,
-    poll_until,
 )
 from ._records import session_info
 from ._screen import DEFAULT_SIZE, HISTORY_LINES, parse_size, screens
@@ -53,6 +49,7 @@ if TYPE_CHECKING:
 
     from ._host import Host
     from ._records import Capture, SessionInfo
+    from ._states import State
 
 #: Server options, set before every new session (so they hold even on a server
 #: that tmuxagent did not start, and apply to the session's first pane).
@@ -300,7 +297,9 @@ class Server:
             session = Session(self, name)
             session._at.made(files.root)
             if shell:
-                self._wait_first_prompt(session, files, ready_timeout, token)
+                from ._waits import wait_first_prompt
+
+                wait_first_prompt(session, files, ready_timeout, token)
             if after is not None:
                 from ._input import Sent
 
@@ -414,26 +413,6 @@ class Server:
                     pass
             files.remove()
 
-    def _wait_first_prompt(
-        self, session: Session, files: SessionFiles, timeout: float, token: str | None
-    ) -> None:
-        from ._shell import has_prompt
-
-        alive = Every(ALIVE_INTERVAL)
-
-        def ready() -> bool:
-            if has_prompt(files, 0, token):
-                return True
-            if alive.due():  # ProgramExited if the shell ended, or the server stopped
-                session._at.live(again=True)
-            return False
-
-        with calls_within(Deadline(timeout)) as deadline:
-            if not poll_until(ready, deadline, interval=LOG_INTERVAL):
-                from ._waits import screen_tail
-
-                raise WaitTimeout("the agent shell's first prompt", timeout, screen_tail(session))
-
     def _panes(self) -> list[Pane]:
         try:
             panes = list_panes(self.host, ["list-panes", "-a", "-f", "#{@tmuxagent_pane}", "-F"])
@@ -454,6 +433,14 @@ class Server:
             infos.append(session_info(self.host, pane, files, meta))
         self._meta = known  # forget the sessions that are gone
         return sorted(infos, key=lambda i: (i.created, i.name))
+
+    def states(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, State]:
+        """What each session's program is doing (see :meth:`Session.state`),
+        for ``sessions`` as :meth:`sessions` gave them (default: all), in
+        one tmux call. Sessions that are gone are left out."""
+        from ._states import states
+
+        return states(self.host, list(self.sessions() if sessions is None else sessions))
 
     def output_sizes(self, sessions: Iterable[SessionInfo]) -> dict[str, int]:
         """How many bytes of output each of ``sessions`` (as :meth:`sessions`

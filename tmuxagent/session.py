@@ -16,7 +16,7 @@ from ._names import validate_name
 from ._pane import SessionPane, vanishing
 from ._poll import DEFAULT_TIMEOUT
 from ._records import session_info
-from .errors import SessionError, UsageError, shell_quote, shown
+from .errors import NoSuchSession, SessionError, UsageError, shell_quote, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ._pane import Pane
     from ._read import ReadStream
     from ._records import Capture, RunResult, SessionInfo
+    from ._states import State
     from .server import Server
 
 #: What ``read`` returns at most before it cuts out the middle.
@@ -266,6 +267,27 @@ class Session:
         from . import _waits
 
         return _waits.wait_exit(self, timeout=timeout)
+
+    def state(self) -> State:
+        """What the program is doing: ``working``, ``ready`` (for input),
+        ``asking`` (a question), ``idle`` or ``exited``, with the detail,
+        and which profile's rule said so (see :mod:`tmuxagent._profiles`)."""
+        from ._states import states
+
+        found = states(self._host, [self.status()]).get(self.name)
+        if found is None:
+            raise NoSuchSession(self.name)
+        return found
+
+    def wait_state(self, *states: str, timeout: float = DEFAULT_TIMEOUT) -> State:
+        """Wait until :meth:`state` is one of ``states``; returns it.
+
+        Raises WaitTimeout, or ProgramExited if the program ends and
+        ``exited`` is not one of ``states``.
+        """
+        from ._states import parse_states, wait_state
+
+        return wait_state(self, parse_states(",".join(states)), timeout)
 
     # -- the agent shell -------------------------------------------------------
 

@@ -1,0 +1,179 @@
+"""States (working, ready, asking, idle, exited) of real programs and of the
+four agent CLIs' screens (tests/programs/fake_agent.py draws them), told by
+the profiles in tmuxagent/profiles; profiles as data, and yours over them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import tmuxagent
+from tests.conftest import CLI, PROGRAMS, needs
+from tmuxagent import _profiles
+from tmuxagent._states import Look, State, detect
+from tmuxagent.errors import UsageError
+
+
+def _agent(ta: tmuxagent.Server, tmp_path: Path, cli: str) -> tmuxagent.Session:
+    """The fake of ``cli``, started as the real one is: a command of its name."""
+    command = tmp_path / cli
+    command.write_text(
+        f'#!/bin/sh\nexec {sys.executable} {PROGRAMS / "fake_agent.py"} {cli} "$@"\n'
+    )
+    command.chmod(0o755)
+    return ta.start(cli, [str(command), "--work", "1.5"], size=(80, 24))
+
+
+ANSWERS = {"claude": ["1"], "codex": ["y"], "gemini": ["1"], "aider": ["y", "Enter"]}
+QUESTIONS = {
+    "claude": "Do you want to proceed?",
+    "codex": "Would you like to run the following command?",
+    "gemini": "Action Required",
+    "aider": "Run shell command?",
+}
+
+
+@pytest.mark.parametrize("cli", sorted(ANSWERS))
+def test_agent_cli_states_at_every_phase(ta: tmuxagent.Server, tmp_path: Path, cli: str) -> None:
+    session = _agent(ta, tmp_path, cli)
+    assert session.wait_state("ready", timeout=10).profile == cli
+    session.send("add a --verbose flag")
+    session.keys("Enter")
+    # While it works, its screen says "approve?", "(y/n)" and "Do you want to
+    # approve this?" in its output and status line: never asking until the
+    # dialog comes, and asking from then on until it is answered.
+    seen: list[State] = []
+    while not seen or seen[-1].state != "asking":
+        seen.append(session.state())
+        assert len(seen) < 500, seen[-5:]
+    phases = [s.state for i, s in enumerate(seen) if i == 0 or seen[i - 1].state != s.state]
+    assert phases in (["working", "asking"], ["ready", "working", "asking"]), seen
+    assert sum(s.state == "working" for s in seen) >= 3  # the working phase was seen, more than once
+    asking = seen[-1]
+    assert asking.profile == cli and asking.detail == QUESTIONS[cli]
+    assert session.state().state == "asking"  # it stays asking until answered
+    for key in ANSWERS[cli]:
+        session.keys(key) if key == "Enter" else session.send(key)
+    assert session.wait_state("working", timeout=10).profile == cli
+    assert session.wait_state("ready", timeout=10).profile == cli
+
+
+def test_a_shell_ready_then_running(ta: tmuxagent.Server) -> None:
+    shell = ta.start("sh")
+    assert shell.wait_state("ready", timeout=10).profile == "shell"
+    shell.send("sleep 30", enter=True)
+    state = shell.wait_state("working", timeout=10)
+    assert (state.profile, state.detail) == ("shell", "running sleep")
+    shell.keys("C-c")
+    shell.wait_state("ready", timeout=10)
+
+
+def test_questions_on_the_cursor_row(ta: tmuxagent.Server) -> None:
+    yn = ta.start("yn", ["bash", "-c", "echo 'Proceed? (y/n) comes later'; read -p 'Overwrite x? [y/N] ' a"])
+    secret = ta.start("pw", ["bash", "-c", "read -s -p 'Password: ' a"])
+    enter = ta.start("enter", ["bash", "-c", "read -p 'Press Enter to continue' a"])
+    assert yn.wait_state("asking", timeout=10).detail == "Overwrite x? [y/N]"
+    assert secret.wait_state("asking", timeout=10).detail == "password: Password:"
+    assert enter.wait_state("asking", timeout=10).detail == "Press Enter to continue"
+    yn.send("y", enter=True)
+    assert yn.wait_state("exited", timeout=10).detail == "exit status 0"
+
+
+@needs("less")
+def test_a_pager_at_its_end_is_asking(ta: tmuxagent.Server) -> None:
+    pager = ta.start("pager", ["bash", "-c", "seq 1 5 | less"])
+    state = pager.wait_state("asking", timeout=10)
+    assert (state.profile, state.detail) == ("pager", "pager at its end")
+
+
+def test_repls_are_ready_at_their_prompts_and_work_between(ta: tmuxagent.Server) -> None:
+    py = ta.start("py", ["python3", "-q"])
+    assert py.wait_state("ready", timeout=10).detail == "prompt >>>"
+    py.send("import time; time.sleep(30)", enter=True)
+    # Quiet, but not waiting for input: it works (a sleep, a computation).
+    state = py.wait_state("working", timeout=10)
+    assert "output" in state.detail or "not reading" in state.detail
+    py.keys("C-c")
+    py.wait_state("ready", timeout=10)
+
+
+def test_still_and_waiting_without_a_prompt_is_idle(ta: tmuxagent.Server) -> None:
+    code = "print('no prompt here'); input()"
+    quiet = ta.start("quiet", ["python3", "-c", code])
+    state = quiet.wait_state("idle", timeout=10)
+    assert state.profile == "" and state.detail.startswith("no output for")
+
+
+def test_states_are_told_from_data(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        'name = "repls"\nenabled = false\n'  # yours replaces a built-in of that name
+    )
+    (tmp_path / "cat.toml").write_text(
+        'name = "cat"\nprograms = ["cat"]\npriority = 5\n'
+        '[[rule]]\nstate = "ready"\nregion = "cursor"\nmatch = "^$"\nquiet = 0.5\n'
+        'detail = "waiting for lines"\n'
+    )
+    profiles = _profiles.load([_profiles.BUILT_IN, str(tmp_path)])
+    names = [p.name for p in profiles]
+    assert "repls" not in names and "cat" in names
+    look = Look([">>> "], program="python3", current="python3", reading=True, quiet=3)
+    assert detect(look, profiles).state == "idle"  # no profile for its prompt any more
+    look = Look(["a", "a", ""], cursor_y=2, program="cat", current="cat", quiet=1)
+    assert detect(look, profiles) == State("ready", "waiting for lines", "cat", detect(
+        look, profiles).rule, (2,))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ('name = "x"\n[[rule]]\nstate = "busy"\nmatch = "a"\n', "state must be one of"),
+        ('name = "x"\n[[rule]]\nstate = "ready"\nmatch = "("\n', "bad regular expression"),
+        ('name = "x"\n[[rule]]\nstate = "ready"\nmatch = "a"\nregion = "top:3"\n', "region"),
+        ('name = "x"\n[[rule]]\nstate = "ready"\nmatsh = "a"\n', "unknown key 'matsh'"),
+        ('name = "x"\n[[rule]]\nstate = "ready"\nquiet = "soon"\n', "number of seconds"),
+        ('description = "no name"\n', "'name' is missing"),
+        ("name = \n", "profile"),
+    ],
+)
+def test_a_bad_profile_is_named_with_what_is_wrong(
+    tmp_path: Path, text: str, complaint: str
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    with pytest.raises(UsageError, match=complaint) as info:
+        _profiles.load([str(tmp_path)])
+    assert str(bad) in str(info.value)
+
+
+def test_cli_states(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
+    ta.start("py", ["python3", "-q"]).wait_state("ready", timeout=10)
+    ta.start("yn", ["bash", "-c", "read -p 'Go on? [y/N] ' a"]).wait_state("asking", timeout=10)
+    status = json.loads(cli.ok("status", "yn", "--json"))
+    assert (status["state"], status["state_detail"], status["profile"]) == (
+        "asking", "Go on? [y/N]", "questions")  # fmt: skip
+    listed = {s["name"]: s["state"] for s in json.loads(cli.ok("list", "--json"))}
+    assert listed == {"py": "ready", "yn": "asking"}
+    table = cli.ok("list").splitlines()
+    assert table[0].split()[:2] == ["NAME", "STATE"] and table[1].split()[:2] == ["py", "ready"]
+    assert cli.ok("wait", "yn", "--state", "asking,working") == "asking: Go on? [y/N]\n"
+    waited = json.loads(cli.ok("wait", "py", "--state", "ready", "--json"))
+    assert waited == {"state": "ready", "state_detail": "prompt >>>", "profile": "repls"}
+    late = cli("wait", "py", "--state", "asking", "--timeout", "0.5")
+    assert late.returncode == 1 and "it is ready" in late.stderr
+    wrong = cli("wait", "py", "--state", "busy")
+    assert wrong.returncode == 2 and "unknown state 'busy'" in wrong.stderr
+    cli.ok("send", "yn", "--enter", "y")
+    gone = cli("wait", "yn", "--state", "ready", "--timeout", "10")
+    assert gone.returncode == 3 and "has exited" in gone.stderr
+    assert cli.ok("wait", "yn", "--state", "exited,ready").startswith("exited")
+    explained = cli.ok("explain", "py")
+    assert "decided by profile 'repls'" in explained and "  0 | >>>" in explained
+    broken = tmp_path / "config" / "tmuxagent" / "profiles"
+    broken.mkdir(parents=True)
+    (broken / "oops.toml").write_text("name = [\n")
+    bad = cli("status", "py", env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert bad.returncode == 2 and "oops.toml" in bad.stderr and len(bad.stderr.splitlines()) == 1
