@@ -70,12 +70,16 @@ def finish_raw(session: tmuxagent.Session, out: Path) -> bytes:
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_default_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No test may reach the user's tmux or tmuxagent server by accident."""
+    """No test may reach the user's tmux or tmuxagent server (or profiles) by accident."""
     default_tmux = Path(f"/tmp/tmux-{os.geteuid()}/default")
     existed = default_tmux.exists()
-    saved = {k: os.environ.get(k) for k in ("TMUXAGENT_SOCKET", "TMUXAGENT_SOCKET_DIR")}
+    names = ("TMUXAGENT_SOCKET", "TMUXAGENT_SOCKET_DIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+    saved = {k: os.environ.get(k) for k in names}
     os.environ.pop("TMUXAGENT_SOCKET", None)
     os.environ["TMUXAGENT_SOCKET_DIR"] = str(tmp_path_factory.mktemp("sockdir") / "agents")
+    # Nor the user's own profiles (states), nor their cache.
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
     yield
     for key, value in saved.items():
         if value is None:

@@ -51,7 +51,7 @@ def test_agent_cli_states_at_every_phase(ta: tmuxagent.Server, tmp_path: Path, c
         assert len(seen) < 500, seen[-5:]
     phases = [s.state for i, s in enumerate(seen) if i == 0 or seen[i - 1].state != s.state]
     assert phases in (["working", "asking"], ["ready", "working", "asking"]), seen
-    assert sum(s.state == "working" for s in seen) >= 3  # the working phase was seen, more than once
+    assert sum(s.state == "working" for s in seen) >= 3  # the working phase was seen, at length
     asking = seen[-1]
     assert asking.profile == cli and asking.detail == QUESTIONS[cli]
     assert session.state().state == "asking"  # it stays asking until answered
@@ -72,7 +72,8 @@ def test_a_shell_ready_then_running(ta: tmuxagent.Server) -> None:
 
 
 def test_questions_on_the_cursor_row(ta: tmuxagent.Server) -> None:
-    yn = ta.start("yn", ["bash", "-c", "echo 'Proceed? (y/n) comes later'; read -p 'Overwrite x? [y/N] ' a"])
+    asks = "echo 'Proceed? (y/n) comes later'; read -p 'Overwrite x? [y/N] ' a"
+    yn = ta.start("yn", ["bash", "-c", asks])
     secret = ta.start("pw", ["bash", "-c", "read -s -p 'Password: ' a"])
     enter = ta.start("enter", ["bash", "-c", "read -p 'Press Enter to continue' a"])
     assert yn.wait_state("asking", timeout=10).detail == "Overwrite x? [y/N]"
@@ -177,3 +178,23 @@ def test_cli_states(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
     (broken / "oops.toml").write_text("name = [\n")
     bad = cli("status", "py", env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
     assert bad.returncode == 2 and "oops.toml" in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+def test_profiles_are_kept_in_a_cache_while_no_file_changes(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "one.toml").write_text(
+        'name = "one"\n[[rule]]\nstate = "ready"\nmatch = "^one$"\nregion = "screen"\n'
+    )
+    first = _profiles.load([str(tmp_path)])
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "tmuxagent" / "profiles.json"
+    assert cache.stat().st_mode & 0o777 == 0o600
+    assert oct(cache.parent.stat().st_mode & 0o777) == "0o700"
+    _profiles._loaded.clear()  # as a new process would
+    assert [p.name for p in _profiles.load([str(tmp_path)])] == [p.name for p in first]
+    (tmp_path / "one.toml").write_text(  # changed: read afresh, and checked
+        'name = "one"\n[[rule]]\nstate = "ready"\nmatch = "(one"\nregion = "screen"\n'
+    )
+    _profiles._loaded.clear()
+    with pytest.raises(UsageError, match="bad regular expression"):
+        _profiles.load([str(tmp_path)])

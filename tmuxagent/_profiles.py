@@ -52,7 +52,9 @@ _PROFILE_KEYS = {"name", "description", "programs", "identify", "priority", "ena
 IDENTIFY_ROWS = 30
 #: The profiles read, by their directories and those directories' times:
 #: a process that looks often (events, the dashboard) reads them once.
-_loaded: dict[tuple[tuple[str, int], ...], list[Profile]] = {}
+_loaded: dict[tuple[tuple[str, int, int], ...], list[Profile]] = {}
+#: Whether patterns are checked as they are read (not when from the cache).
+_checking = True
 
 
 def user_dir() -> str:
@@ -215,9 +217,14 @@ class Profile:
 
 def load(directories: list[str] | None = None) -> list[Profile]:
     """The profiles in force: the built-in ones, each replaced by a user's
-    profile of the same name, highest priority first (then by name)."""
+    profile of the same name, highest priority first (then by name).
+
+    The files' contents are kept in a cache (JSON, in
+    ``${XDG_CACHE_HOME:-~/.cache}/tmuxagent``) while no file changes: reading
+    TOML costs a CLI call some 20 ms, JSON 1."""
+    global _checking  # noqa: PLW0603 - set while files are read afresh
     dirs = directories if directories is not None else [BUILT_IN, user_dir()]
-    files = []
+    files: list[tuple[str, int, int]] = []
     for directory in dirs:
         try:
             names = sorted(n for n in os.listdir(directory) if n.endswith(".toml"))
@@ -226,43 +233,108 @@ def load(directories: list[str] | None = None) -> list[Profile]:
         for name in names:
             path = os.path.join(directory, name)
             try:
-                files.append((path, os.stat(path).st_mtime_ns))
+                st = os.stat(path)
             except OSError:
                 continue
+            files.append((path, st.st_mtime_ns, st.st_size))
     key = tuple(files)
     cached = _loaded.get(key)
     if cached is not None:
         return cached
-    found: dict[str, Profile] = {}
-    for path, _ in files:
-        profile = _read(path)
-        found[profile.name] = profile
-    profiles = sorted((p for p in found.values() if p.enabled), key=lambda p: (-p.priority, p.name))
+    contents = _from_cache(files)
+    fresh = contents is None
+    _checking = fresh
+    try:
+        if contents is None:
+            contents = [_read(path) for path, _, _ in files]
+        found = [Profile(data, path) for (path, _, _), data in zip(files, contents, strict=True)]
+    finally:
+        _checking = True
+    if fresh:  # every file read and checked
+        _to_cache(files, contents)
+    by_name = {p.name: p for p in found}  # a later directory's replaces an earlier one's
+    profiles = sorted(
+        (p for p in by_name.values() if p.enabled), key=lambda p: (-p.priority, p.name)
+    )
     _loaded.clear()  # the files changed: the old set will not be asked for again
     _loaded[key] = profiles
     return profiles
 
 
-def _read(path: str) -> Profile:
+def _cache_path() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tmuxagent", "profiles.json")
+
+
+def _from_cache(files: list[tuple[str, int, int]]) -> list[dict[str, Any]] | None:
+    import json
+
+    try:
+        with open(_cache_path(), "rb") as f:
+            cache = json.load(f)
+        if [tuple(entry) for entry in cache["files"]] == files:
+            contents = cache["contents"]
+            if isinstance(contents, list) and all(isinstance(c, dict) for c in contents):
+                return contents
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _to_cache(files: list[tuple[str, int, int]], contents: list[dict[str, Any]]) -> None:
+    """Keep the files' contents for the next call, if it can be done safely
+    (in a directory of the user's own, 0700; never through a link)."""
+    import json
+
+    from ._files import replace_file, secure_dir
+    from .errors import TmuxAgentError
+
+    path = _cache_path()
+    try:
+        data = json.dumps({"files": files, "contents": contents}).encode()
+        secure_dir(os.path.dirname(path), what="cache directory")
+        replace_file(path, data)
+    except (OSError, TypeError, ValueError, TmuxAgentError):
+        pass  # a TOML date, a read-only home, a full disk: read the files next time too
+
+
+def _read(path: str) -> dict[str, Any]:
     import tomllib
 
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            return tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"profile {path}: {exc}") from None
     except OSError as exc:
         raise UsageError(f"profile {path}: {exc.strerror}") from None
-    return Profile(data, path)
 
 
-def _compile(value: object, where: str) -> re.Pattern[str]:
+class _Pattern:
+    """A rule's regular expression, compiled when first used: a process
+    looks at a few programs, and most profiles never apply to them."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, re.MULTILINE)
+        return self._compiled.search(text)
+
+
+def _compile(value: object, where: str) -> _Pattern:
     if not isinstance(value, str):
         raise UsageError(f"{where}: a pattern must be a string")
-    try:
-        return re.compile(value, re.MULTILINE)
-    except re.error as exc:
-        raise UsageError(f"{where}: bad regular expression {value!r}: {exc}") from None
+    if _checking:
+        try:
+            re.compile(value, re.MULTILINE)
+        except re.error as exc:
+            raise UsageError(f"{where}: bad regular expression {value!r}: {exc}") from None
+    return _Pattern(value)
 
 
 def _region(value: str, where: str) -> tuple[str, int]:
