@@ -179,6 +179,8 @@ OPTIONS: dict[tuple[str, str], list[tuple[str, str, int, str]]] = {
     ],
     ("wait", "--timeout"): numbers(),
     ("wait", "--json"): FLAG_ROWS,
+    ("events", "--timeout"): numbers(),
+    ("events", "--exec"): [EMPTY],
     ("run", "--timeout"): numbers(),
     ("run", "--json"): FLAG_ROWS,
     ("status", "--json"): FLAG_ROWS,
@@ -253,6 +255,10 @@ POSITIONALS: dict[tuple[str, str], list[Row]] = {
         Row(["run", "s"], 2, "COMMAND is missing"),
         Row(["run", "s", ""], 2, "run needs a command"),
         Row(["run", "s", " \n"], 2, "run needs a command"),
+    ],
+    ("events", "names"): [
+        Row(["events", ""], 2, "must not be empty"),
+        Row(["events", BIG], 2, "too long"),
     ],
     ("kill", "names"): [
         Row(["kill"], 2, "--all"),

@@ -198,3 +198,44 @@ def test_profiles_are_kept_in_a_cache_while_no_file_changes(tmp_path: Path) -> N
     _profiles._loaded.clear()
     with pytest.raises(UsageError, match="bad regular expression"):
         _profiles.load([str(tmp_path)])
+
+
+def test_events_as_they_happen(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -> None:
+    import os
+    import select
+    import subprocess
+
+    py = ta.start("py", ["python3", "-q"])
+    py.wait_state("ready", timeout=10)
+    seen = tmp_path / "seen"
+    run = f'cat >> {seen}; echo "$TMUXAGENT_STATE" >> {seen}'
+    command = [sys.executable, "-m", "tmuxagent", "-S", str(ta.socket_path), "events",
+               "--timeout", "60", "--exec", run]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ) as watcher:
+        assert watcher.stdout is not None
+
+        def until(event: str, **fields: object) -> dict[str, object]:
+            while True:
+                ready = select.select([watcher.stdout], [], [], 15)[0]
+                assert ready, f"no {event} event"
+                line = watcher.stdout.readline()  # type: ignore[union-attr]
+                got = json.loads(line)
+                if got["event"] == event and all(got.get(k) == v for k, v in fields.items()):
+                    return got
+
+        first = until("state", session="py")  # its state as the watching starts
+        assert (first["state"], first["previous"]) == ("ready", None)
+        py.send('input("Sure? [y/N] ")', enter=True)
+        asked = until("state", session="py", state="asking")
+        assert asked["detail"] == "Sure? [y/N]" and asked["profile"] == "questions"
+        ta.start("late", ["sleep", "30"])
+        assert until("started", session="late")["command"] == "sleep 30"
+        py.send("y", enter=True)
+        py.send("exit(3)", enter=True)
+        assert until("exited", session="py")["exit_status"] == 3
+        ta.session("late").kill()
+        until("gone", session="late")
+        watcher.kill()
+    lines = seen.read_text().splitlines()  # each event: its JSON, then $TMUXAGENT_STATE
+    pairs = [(json.loads(a), b) for a, b in zip(lines[::2], lines[1::2], strict=True)]
+    assert any(event.get("state") == state == "asking" for event, state in pairs), pairs

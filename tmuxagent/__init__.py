@@ -33,7 +33,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._events import StateTracker
     from ._spawn import spawn
+    from ._states import State
 
 __version__ = "0.1.0"
 
@@ -50,6 +52,8 @@ __all__ = [
     "SessionError",
     "SessionExists",
     "SessionInfo",
+    "State",
+    "StateTracker",
     "TmuxAgentError",
     "TmuxError",
     "TmuxNotFound",
@@ -67,4 +71,12 @@ def __getattr__(name: str) -> Any:
         from ._spawn import spawn
 
         return spawn
+    if name == "State":  # loaded by those who look at states
+        from ._states import State
+
+        return State
+    if name == "StateTracker":
+        from ._events import StateTracker
+
+        return StateTracker
     raise AttributeError(f"module 'tmuxagent' has no attribute {name!r}")

@@ -11,6 +11,7 @@ from .cli import _server, _timeout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import queue
     from typing import Any
 
     from ._states import State
@@ -75,3 +76,47 @@ def cmd_explain(args: Args) -> int:
             out.append(f"    rule {rule.describe()}: {result}")
     _print("\n".join(_visible(line) for line in out))
     return 0
+
+
+def cmd_events(args: Args) -> int:
+    """One JSON object a line for each event; with --exec, CMD runs for each,
+    one after the other in their order, beside the watching (the JSON on its
+    stdin; the event, session, state, previous state and detail also in
+    TMUXAGENT_* variables, so that the command needs no quoting of its own)."""
+    import queue
+    import sys
+    import threading
+
+    from ._cli_io import dump_json
+
+    todo: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    worker = None
+    if args.exec is not None:
+        worker = threading.Thread(target=_run_each, args=(args.exec, todo), daemon=True)
+        worker.start()
+    try:
+        for event in _server(args).events(args.names, timeout=args.timeout):
+            sys.stdout.write(dump_json(event) + "\n")
+            sys.stdout.flush()
+            todo.put(event)
+    finally:
+        if worker is not None:
+            todo.put(None)
+            worker.join()
+    return 0
+
+
+def _run_each(command: str, todo: queue.Queue[dict[str, Any] | None]) -> None:
+    import os
+    import subprocess
+
+    from ._cli_io import dump_json
+
+    while (event := todo.get()) is not None:
+        names = ("event", "session", "state", "previous", "detail")
+        env = {**os.environ, **{f"TMUXAGENT_{k.upper()}": str(event.get(k) or "") for k in names}}
+        try:
+            subprocess.run(["/bin/sh", "-c", command], input=dump_json(event).encode() + b"\n",
+                           env=env, check=False)  # fmt: skip
+        except OSError:  # no /bin/sh; a broken pipe: the next event tries again
+            pass

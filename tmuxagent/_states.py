@@ -164,6 +164,9 @@ def looks(host: Host, infos: list[SessionInfo]) -> dict[str, Look]:
         if info.name not in shown:
             continue
         capture, (alternate, current, tty, title) = shown[info.name]
+        # When it last wrote, now (``infos`` may be a moment old).
+        files = host.files(os.path.dirname(info.log)) if info.log else None
+        last = (files.log_stat()[1] if files else 0.0) or info.last_output
         reading = echo = None
         if info.alive:
             reading = host.input_wait(info.pid) is not None
@@ -172,7 +175,7 @@ def looks(host: Host, infos: list[SessionInfo]) -> dict[str, Look]:
             capture.text.split("\n"), cursor_x=capture.cursor_x, cursor_y=capture.cursor_y,
             title=title.strip(), alternate=alternate == "1", alive=info.alive,
             exit_status=info.exit_status, signal=info.signal,
-            quiet=max(0.0, now - info.last_output), program=program_name(info.command),
+            quiet=max(0.0, now - last), program=program_name(info.command),
             current=current, reading=reading, echo=echo,
         )  # fmt: skip
     return out

@@ -378,6 +378,13 @@ VERBS = {
               Opt("--json", "flag", "output, exit_code and cwd as JSON")],
              "NAME [--timeout S] [--json] [--] COMMAND", output=True),
         Verb("status", cmd_status, "show one session's state", [NAME], [JSON], output=True),
+        Verb("events", "_cli_states:cmd_events", "print what happens to sessions as it "
+             "happens, a JSON object a line (state changes, started, exited, gone)",
+             [("names", "NAME", "*")],
+             [Opt("--timeout", "float", "stop after S seconds (default: never)", "S"),
+              Opt("--exec", "str", "run shell command CMD for each event, the JSON on its "
+                  "stdin (and TMUXAGENT_EVENT, _SESSION, _STATE, _PREVIOUS, _DETAIL)", "CMD")],
+             "[NAME...] [--timeout S] [--exec CMD]", output=True),
         Verb("explain", "_cli_states:cmd_explain", "say why a session is in its state: which "
              "profile and rule, on which rows", [NAME], [], output=True),
         Verb("list", cmd_list, "list sessions", [], [JSON], output=True),
@@ -399,7 +406,8 @@ VERBS = {
              [],
              [Opt("--interval", "float", "seconds between refreshes (default 0.1)", "S", 0.1,
                   positive=True),
-              Opt("--naive", "flag", "capture every pane each tick (for benchmarks)")]),
+              Opt("--naive", "flag", "capture every pane each tick (for benchmarks)"),
+              Opt("--bell", "flag", "ring the terminal's bell when a session starts asking")]),
         Verb("demo", "_cli_more:cmd_demo",
              "drive a Python REPL in tmux and show how (the main job)"),
         Verb("skill", "_cli_more:cmd_skill", "install the agent skill (default: ~/.claude/skills)",

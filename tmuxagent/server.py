@@ -41,7 +41,7 @@ from .session import Session
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -441,6 +441,18 @@ class Server:
         from ._states import states
 
         return states(self.host, list(self.sessions() if sessions is None else sessions))
+
+    def events(
+        self, names: Iterable[str] = (), *, timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """What happens to sessions (all, or those of ``names``), as dicts,
+        as it happens, for ``timeout`` seconds (None: for ever): ``started``,
+        ``state`` (with ``state``, ``previous``, ``detail``, ``profile``),
+        ``exited`` (``exit_status``, ``signal``), ``gone``; each with
+        ``session`` and ``time``."""
+        from ._events import events
+
+        return events(self, names, timeout=timeout)
 
     def output_sizes(self, sessions: Iterable[SessionInfo]) -> dict[str, int]:
         """How many bytes of output each of ``sessions`` (as :meth:`sessions`

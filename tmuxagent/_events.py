@@ -1,0 +1,136 @@
+"""What happens to sessions, as it happens: started, state changes, exited, gone.
+
+No daemon: the watcher is whoever asks (``tmuxagent events``, the API's
+``Server.events()``). It costs little while nothing happens: the logs'
+sizes are looked at four times a second (no tmux call), the list of
+sessions once a second, and a session's screen only when it wrote
+something, while a state may still change with time after it wrote (a
+prompt counts once the program has been quiet a moment), and every few
+seconds (a program may start or stop waiting for input without a word).
+"""
+
+from __future__ import annotations
+
+import time
+
+from ._states import ACTIVE, State, states
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+    from typing import Any
+
+    from ._records import SessionInfo
+    from .server import Server
+
+#: Seconds between looks at the logs' sizes.
+TICK = 0.25
+#: Seconds between looks at the list of sessions.
+LIST_EVERY = 1.0
+#: Seconds after a session last wrote during which its screen is looked at
+#: each tick (rules wait for quiet up to about a second).
+SETTLING = ACTIVE + 1.0
+#: Seconds between looks at a session that has been quiet longer.
+QUIET_EVERY = 3.0
+
+
+class StateTracker:
+    """The states of sessions, looked at again only when they may have
+    changed: when a session wrote something, for a while after it wrote
+    (a rule may wait for quiet), and every :data:`QUIET_EVERY` seconds (a
+    program may start or stop waiting for input without a word). For
+    watchers that ask often (``events``, dashboards).
+    """
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        #: The latest state of each session looked at.
+        self.states: dict[str, State] = {}
+        self._sizes: dict[str, int] = {}
+        self._looked: dict[str, float] = {}
+
+    def update(
+        self, sessions: Iterable[SessionInfo], sizes: Mapping[str, int] | None = None
+    ) -> dict[str, tuple[State | None, State]]:
+        """Look at those of ``sessions`` (as ``Server.sessions()`` gave them)
+        that are due, in one tmux call; ``sizes``: their output sizes now
+        (``Server.output_sizes()``; default: as ``sessions`` say). Returns
+        (before, now) of each session looked at; sessions not in
+        ``sessions`` are forgotten."""
+        infos = {info.name: info for info in sessions}
+        current = (
+            dict(sizes) if sizes is not None else {n: i.output_bytes for n, i in infos.items()}
+        )
+        now, wall = time.monotonic(), time.time()
+        due = [
+            info
+            for name, info in infos.items()
+            if current.get(name) != self._sizes.get(name)
+            or name not in self.states
+            or wall - info.last_output < SETTLING
+            or now - self._looked.get(name, 0.0) >= QUIET_EVERY
+        ]
+        for gone in set(self.states) - set(infos):
+            del self.states[gone]
+            self._looked.pop(gone, None)
+        self._sizes = {name: current.get(name, info.output_bytes) for name, info in infos.items()}
+        if not due:
+            return {}
+        changes = {}
+        for name, state in states(self.server.host, due).items():
+            self._looked[name] = now
+            changes[name] = (self.states.get(name), state)
+            self.states[name] = state
+        return changes
+
+
+def events(
+    server: Server, names: Iterable[str] = (), *, timeout: float | None = None
+) -> Iterator[dict[str, Any]]:
+    """Events as dicts, as they happen, until ``timeout`` seconds have
+    passed (None: for ever): first each session's state (``previous`` None),
+    then what changes. ``names`` limits them to those sessions (one not
+    there yet is ``started`` when it comes)."""
+    from ._names import validate_name
+    from ._poll import check_timeout
+
+    wanted = {validate_name(name) for name in names}
+    end = None if timeout is None else time.monotonic() + check_timeout(timeout)
+    known: dict[str, SessionInfo] = {}
+    tracker = StateTracker(server)
+    first = True
+    next_list = 0.0
+    while True:
+        now = time.monotonic()
+        if now >= next_list:
+            next_list = now + LIST_EVERY
+            infos = {i.name: i for i in server.sessions() if not wanted or i.name in wanted}
+            for name in sorted(set(known) - set(infos)):
+                yield _event(name, "gone")
+            for name, info in infos.items():
+                old = known.get(name)
+                if old is None and not first:
+                    yield _event(name, "started", command=info.command, pid=info.pid)
+                if old is not None and old.alive and not info.alive:
+                    how = {"exit_status": info.exit_status, "signal": info.signal}
+                    yield _event(name, "exited", **how)
+            known = infos
+        changes = tracker.update(known.values(), server.output_sizes(known.values()))
+        for name, (before, state) in sorted(changes.items()):
+            # Each session's state when the watching starts (previous: None),
+            # then its changes; an end is said once, as "exited".
+            if before is None or before.state != state.state != "exited":
+                yield _event(
+                    name, "state", state=state.state,
+                    previous=None if before is None else before.state,
+                    detail=state.detail, profile=state.profile,
+                )  # fmt: skip
+        first = False
+        left = None if end is None else end - time.monotonic()
+        if left is not None and left <= 0:
+            return
+        time.sleep(TICK if left is None else min(TICK, left))
+
+
+def _event(name: str, kind: str, **fields: Any) -> dict[str, Any]:
+    return {"session": name, "event": kind, **fields, "time": round(time.time(), 3)}
