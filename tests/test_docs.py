@@ -212,16 +212,10 @@ RECIPE_FILES = {
     '    printf("%d\\n", x + 1);\n    return *p;\n}\n',
 }
 
-#: A stand-in for another agent's CLI (the recipe starts ``claude``): it takes
-#: a request at its ``> `` prompt and asks ``(y/n)`` before acting.
-FAKE_AGENT = """#!/usr/bin/env python3
-while True:
-    try:
-        request = input("> ")
-    except EOFError:
-        break
-    answer = input(f"Run 'make test' for {request!r}? (y/n) ")
-    print("ran it: 12 passed" if answer.strip() == "y" else "skipped")
+#: A stand-in for another agent's CLI (the recipe starts ``claude``): Claude
+#: Code's screens, drawn by tests/programs/fake_agent.py.
+FAKE_AGENT = f"""#!/bin/sh
+exec {sys.executable} {ROOT / "tests" / "programs" / "fake_agent.py"} claude --work 1 "$@"
 """
 
 #: How a session is started when a command names it before SKILL.md starts it.
