@@ -2,15 +2,17 @@
 
 No daemon: the watcher is whoever asks (``tmuxagent events``, the API's
 ``Server.events()``). It costs little while nothing happens: the logs'
-sizes are looked at four times a second (no tmux call), the list of
-sessions once a second, and a session's screen only when it wrote
-something, while a state may still change with time after it wrote (a
-prompt counts once the program has been quiet a moment), and every few
-seconds (a program may start or stop waiting for input without a word).
+sizes and the sessions' directory are looked at four times a second (no
+tmux call); the list of sessions when they changed (at most once a second,
+at least every 5 s); a session's screen only when it wrote something, while
+its state may still change with time after it wrote (a prompt counts once
+the program has been quiet a moment), and every few seconds (a program may
+start or stop waiting for input without a word).
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from ._states import ACTIVE, State, states
@@ -25,8 +27,10 @@ if TYPE_CHECKING:
 
 #: Seconds between looks at the logs' sizes.
 TICK = 0.25
-#: Seconds between looks at the list of sessions.
+#: Seconds between looks at the list of sessions, at most (when a session
+#: may have come, gone or ended) and at least.
 LIST_EVERY = 1.0
+LIST_LATEST = 5.0
 #: Seconds after a session last wrote during which its screen is looked at
 #: each tick (rules wait for quiet up to about a second).
 SETTLING = ACTIVE + 1.0
@@ -99,11 +103,18 @@ def events(
     known: dict[str, SessionInfo] = {}
     tracker = StateTracker(server)
     first = True
-    next_list = 0.0
+    listed_at = -LIST_EVERY
+    listed: tuple[tuple[tuple[str, int], ...], int] = ((), 0)
     while True:
         now = time.monotonic()
-        if now >= next_list:
-            next_list = now + LIST_EVERY
+        # The list only when a session may have come, gone or ended: the
+        # sessions' directory changed, or a log grew (a program's end is
+        # written to it); at most once a LIST_EVERY, at least once a LIST_LATEST.
+        sizes = server.output_sizes(known.values())
+        stamp = (tuple(sorted(sizes.items())), _stamp(server))
+        due = now - listed_at >= (LIST_EVERY if stamp != listed else LIST_LATEST)
+        if first or due:
+            listed_at, listed = now, stamp
             infos = {i.name: i for i in server.sessions() if not wanted or i.name in wanted}
             for name in sorted(set(known) - set(infos)):
                 yield _event(name, "gone")
@@ -115,7 +126,8 @@ def events(
                     how = {"exit_status": info.exit_status, "signal": info.signal}
                     yield _event(name, "exited", **how)
             known = infos
-        changes = tracker.update(known.values(), server.output_sizes(known.values()))
+            sizes = server.output_sizes(known.values())
+        changes = tracker.update(known.values(), sizes)
         for name, (before, state) in sorted(changes.items()):
             # Each session's state when the watching starts (previous: None),
             # then its changes; an end is said once, as "exited".
@@ -130,6 +142,14 @@ def events(
         if left is not None and left <= 0:
             return
         time.sleep(TICK if left is None else min(TICK, left))
+
+
+def _stamp(server: Server) -> int:
+    """When the sessions' directory last changed (a session made or removed)."""
+    try:
+        return os.stat(server.state_root).st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _event(name: str, kind: str, **fields: Any) -> dict[str, Any]:

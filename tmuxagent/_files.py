@@ -220,20 +220,23 @@ class SessionFiles:
     """Paths and small helpers for one session's state directory."""
 
     def __init__(self, root: str) -> None:
+        # Made often (watchers look at every session's log a few times a
+        # second): plain joins, for a root that is a directory's path.
+        base = root.rstrip("/") + "/"
         self.root = root
-        self.log = os.path.join(root, "output.log")
-        self.meta_path = os.path.join(root, "meta.json")
-        self.mark_path = os.path.join(root, "input")
-        self.cursor_path = os.path.join(root, "read")
-        self.launch_path = os.path.join(root, "launch.json")
+        self.log = base + "output.log"
+        self.meta_path = base + "meta.json"
+        self.mark_path = base + "input"
+        self.cursor_path = base + "read"
+        self.launch_path = base + "launch.json"
         #: Where the launcher notes its program's pid (``_launch.PID_FILE``).
-        self.pid_path = os.path.join(root, "program.pid")
+        self.pid_path = base + "program.pid"
         #: Why the launcher could not start the program (``_launch._cannot_start``).
-        self.error_path = os.path.join(root, "launch.error")
+        self.error_path = base + "launch.error"
         #: There once the session is being killed.
-        self.ended_path = os.path.join(root, "ended")
-        self.state_path = os.path.join(root, "log.state")
-        self.timing_path = os.path.join(root, "timing")
+        self.ended_path = base + "ended"
+        self.state_path = base + "log.state"
+        self.timing_path = base + "timing"
 
     @staticmethod
     def new_id() -> str:
