@@ -46,8 +46,12 @@ class StateTracker:
     watchers that ask often (``events``, dashboards).
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, *, every: float = 0.0) -> None:
         self.server = server
+        #: Seconds between two looks at one session, at least (a dashboard
+        #: watching many busy sessions need not look at each more than once a
+        #: second).
+        self.every = every
         #: The latest state of each session looked at.
         self.states: dict[str, State] = {}
         self._sizes: dict[str, int] = {}
@@ -69,20 +73,26 @@ class StateTracker:
         due = [
             info
             for name, info in infos.items()
-            if current.get(name) != self._sizes.get(name)
-            or name not in self.states
-            or wall - info.last_output < SETTLING
-            or now - self._looked.get(name, 0.0) >= QUIET_EVERY
+            if name not in self.states
+            or (
+                now - self._looked[name] >= self.every
+                and (
+                    current.get(name) != self._sizes.get(name)
+                    or wall - info.last_output < SETTLING
+                    or now - self._looked[name] >= QUIET_EVERY
+                )
+            )
         ]
         for gone in set(self.states) - set(infos):
             del self.states[gone]
             self._looked.pop(gone, None)
-        self._sizes = {name: current.get(name, info.output_bytes) for name, info in infos.items()}
+            self._sizes.pop(gone, None)
         if not due:
             return {}
         changes = {}
         for name, state in states(self.server.host, due).items():
             self._looked[name] = now
+            self._sizes[name] = current.get(name, infos[name].output_bytes)  # as of this look
             changes[name] = (self.states.get(name), state)
             self.states[name] = state
         return changes

@@ -33,6 +33,8 @@ FULL_EVERY = 0.5
 #: at the next tick if the last fetch was longer ago, else once it is (a
 #: session that prints all the time is shown 5 times a second, not 10).
 PREVIEW_EVERY = 0.2
+#: Seconds between two looks at one session's state (see StateTracker).
+STATES_EVERY = 1.0
 
 
 #: A colour (SGR) sequence.
@@ -91,7 +93,7 @@ class Refresher:
         self._sessions: list[SessionInfo] | None = None  # the last full look
         self._fetched: dict[str, float] = {}  # when each screen was last fetched
         self._full_at = 0.0
-        self._tracker = StateTracker(server)
+        self._tracker = StateTracker(server, every=STATES_EVERY)
 
     def tick(
         self, focused: tuple[str, int] | None = None, shown: Collection[str] | None = None
