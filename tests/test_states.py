@@ -239,3 +239,25 @@ def test_events_as_they_happen(ta: tmuxagent.Server, cli: CLI, tmp_path: Path) -
     lines = seen.read_text().splitlines()  # each event: its JSON, then $TMUXAGENT_STATE
     pairs = [(json.loads(a), b) for a, b in zip(lines[::2], lines[1::2], strict=True)]
     assert any(event.get("state") == state == "asking" for event, state in pairs), pairs
+
+
+def test_a_cache_another_user_could_write_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    (tmp_path / "one.toml").write_text('name = "one"\n')
+    st = (tmp_path / "one.toml").stat()
+    stamps = [[str(tmp_path / "one.toml"), st.st_mtime_ns, st.st_size]]
+    planted = tmp_path / "planted-cache"
+    (planted / "tmuxagent").mkdir(parents=True)
+    (planted / "tmuxagent" / "profiles.json").write_text(
+        json.dumps({"files": stamps, "contents": [{"name": "evil"}]})
+    )
+    os.chmod(planted / "tmuxagent", 0o777)  # others may write there
+    monkeypatch.setenv("XDG_CACHE_HOME", str(planted))
+    monkeypatch.setattr(_profiles, "_loaded", {})
+    assert [p.name for p in _profiles.load([str(tmp_path)])] == ["one"]
+    os.chmod(planted / "tmuxagent", 0o700)  # the user's own: read
+    _profiles._loaded.clear()
+    assert [p.name for p in _profiles.load([str(tmp_path)])] == ["evil"]

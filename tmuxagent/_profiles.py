@@ -267,10 +267,22 @@ def _cache_path() -> str:
 
 
 def _from_cache(files: list[tuple[str, int, int]]) -> list[dict[str, Any]] | None:
+    """The files' contents as the cache kept them, if it is the user's own
+    (in a private directory: another user's could hold rules of theirs)."""
     import json
 
+    from ._files import owned_lstat, unsafe_path
+
+    path = _cache_path()
     try:
-        with open(_cache_path(), "rb") as f:
+        folder = owned_lstat(os.path.dirname(path))
+        if folder.st_uid != os.geteuid() or folder.st_mode & 0o077:
+            return None
+        if unsafe_path(os.path.dirname(path)):
+            return None
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_uid != os.geteuid():
+                return None
             cache = json.load(f)
         if [tuple(entry) for entry in cache["files"]] == files:
             contents = cache["contents"]
