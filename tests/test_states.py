@@ -261,3 +261,40 @@ def test_a_cache_another_user_could_write_is_not_read(
     os.chmod(planted / "tmuxagent", 0o700)  # the user's own: read
     _profiles._loaded.clear()
     assert [p.name for p in _profiles.load([str(tmp_path)])] == ["evil"]
+
+
+def test_debuggers_and_other_repls_are_ready_at_their_prompts(
+    ta: tmuxagent.Server, tmp_path: Path
+) -> None:
+    script = tmp_path / "buggy.py"
+    script.write_text("total = 1\nprint(total)\n")
+    pdb = ta.start("pdb", ["python3", "-m", "pdb", str(script)], cwd=str(tmp_path))
+    assert pdb.wait_state("ready", timeout=15).detail == "prompt (Pdb)"
+    pdb.send("n", enter=True)  # a step: it stays a debugger at its prompt
+    assert pdb.wait_state("ready", timeout=15).detail == "prompt (Pdb)"
+
+
+@needs("gdb")
+def test_gdb_is_ready_at_its_prompt(ta: tmuxagent.Server) -> None:
+    gdb = ta.start("gdb", ["gdb", "-q", "-nx"])
+    assert gdb.wait_state("ready", timeout=15).detail == "prompt (gdb)"
+
+
+@needs("node")
+def test_node_is_ready_at_its_prompt(ta: tmuxagent.Server) -> None:
+    node = ta.start("node", ["node"])
+    assert node.wait_state("ready", timeout=15).detail == "prompt >"
+
+
+def test_a_menu_and_a_progress_bar(ta: tmuxagent.Server) -> None:
+    pick = "printf 'Pick one:\\n> one\\n  two\\n(Use arrow keys)'; read -s -n1 a"
+    menu = ta.start("menu", ["bash", "-c", pick])
+    assert menu.wait_state("asking", timeout=10).detail == "menu: (Use arrow keys)"
+    # A progress report (OSC 9;4) keeps it working while it waits on nothing
+    # it shows; cleared, it is idle.
+    copy = "printf 'copying\\033]9;4;1;40\\a'; read a; printf '\\033]9;4;0\\a'; read a"
+    bar = ta.start("bar", ["bash", "-c", copy])
+    state = bar.wait_state("working", timeout=10)
+    assert (state.profile, state.detail) == ("progress", "progress bar (OSC 9;4)")
+    bar.send("", enter=True)
+    assert bar.wait_state("idle", timeout=10).profile == ""

@@ -22,6 +22,7 @@ Each file in ``tmuxagent/profiles/`` (built in) and in
     echo = false                         # the terminal does not echo typing (a password)
     alternate = true                     # it shows a full screen of its own (a TUI, a pager)
     running = true                       # the terminal's foreground process is not the program
+    progress = true                      # its last progress report (OSC 9;4) says busy
     unless = 'esc to interrupt'          # and this is nowhere in the region
 
 A profile applies when the session's program (or the terminal's foreground
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 BUILT_IN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "profiles")
 _RULE_KEYS = {"state", "match", "region", "detail", "quiet", "active", "reading", "echo",
-              "alternate", "running", "unless", "source"}  # fmt: skip
+              "alternate", "running", "progress", "unless", "source"}  # fmt: skip
 _PROFILE_KEYS = {"name", "description", "programs", "identify", "priority", "enabled", "rule",
                  "source"}  # fmt: skip
 #: Rows of the screen's bottom that ``identify`` looks at.
@@ -86,6 +87,7 @@ class Rule:
         self.echo = _flag(data, "echo", where)
         self.alternate = _flag(data, "alternate", where)
         self.running = _flag(data, "running", where)
+        self.progress = _flag(data, "progress", where)
 
     def describe(self) -> str:
         parts = [f"state={self.state}"]
@@ -95,7 +97,7 @@ class Rule:
             value = getattr(self, key)
             if value is not None:
                 parts.append(f"{key}={value.pattern!r}")
-        for key in ("quiet", "active", "reading", "echo", "alternate", "running"):
+        for key in ("quiet", "active", "reading", "echo", "alternate", "running", "progress"):
             value = getattr(self, key)
             if value is not None:
                 parts.append(f"{key}={str(value).lower()}")
@@ -136,7 +138,7 @@ class Rule:
             return f"output {look.quiet:.1f}s ago (quiet needs {self.quiet}s)"
         if self.active is not None and look.quiet > self.active:
             return f"no output for {look.quiet:.1f}s (active needs {self.active}s)"
-        for key in ("reading", "echo", "alternate", "running"):
+        for key in ("reading", "echo", "alternate", "running", "progress"):
             wanted = getattr(self, key)
             if wanted is not None and getattr(look, key) is not wanted:
                 return f"{key} is {getattr(look, key)}"

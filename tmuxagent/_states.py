@@ -37,6 +37,8 @@ STATES = ("working", "ready", "asking", "idle", "exited")
 #: A program that wrote within this many seconds, and that no rule
 #: describes, is working; after that it is idle.
 ACTIVE = 1.0
+#: Bytes at the end of the log searched for the last progress report (OSC 9;4).
+PROGRESS_TAIL = 16384
 
 
 class Look(Struct):
@@ -44,7 +46,7 @@ class Look(Struct):
 
     __slots__ = (
         "rows", "cursor_x", "cursor_y", "title", "alternate", "alive", "exit_status",
-        "signal", "quiet", "program", "current", "reading", "echo",
+        "signal", "quiet", "program", "current", "reading", "echo", "progress",
     )  # fmt: skip
 
     def __init__(
@@ -63,6 +65,7 @@ class Look(Struct):
         current: str = "",
         reading: bool | None = None,
         echo: bool | None = None,
+        progress: bool | None = None,
     ) -> None:
         self.rows = rows  # the screen's rows, as shown (no trailing spaces)
         self.cursor_x = cursor_x
@@ -77,6 +80,7 @@ class Look(Struct):
         self.current = current  # the terminal's foreground process (tmux's name for it)
         self.reading = reading  # it sleeps waiting for input (None: cannot tell)
         self.echo = echo  # the terminal echoes typing (None: cannot tell)
+        self.progress = progress  # its last OSC 9;4 says it is busy (None: it sent none)
 
     @property
     def running(self) -> bool:
@@ -166,7 +170,9 @@ def looks(host: Host, infos: list[SessionInfo]) -> dict[str, Look]:
         capture, (alternate, current, tty, title) = shown[info.name]
         # When it last wrote, now (``infos`` may be a moment old).
         files = host.files(os.path.dirname(info.log)) if info.log else None
-        last = (files.log_stat()[1] if files else 0.0) or info.last_output
+        size, last = files.log_stat() if files else (0, 0.0)
+        last = last or info.last_output
+        progress = _progress(files.read_log(max(0, size - PROGRESS_TAIL), size)) if files else None
         reading = echo = None
         if info.alive:
             reading = host.input_wait(info.pid) is not None
@@ -176,9 +182,20 @@ def looks(host: Host, infos: list[SessionInfo]) -> dict[str, Look]:
             title=title.strip(), alternate=alternate == "1", alive=info.alive,
             exit_status=info.exit_status, signal=info.signal,
             quiet=max(0.0, now - last), program=program_name(info.command),
-            current=current, reading=reading, echo=echo,
+            current=current, reading=reading, echo=echo, progress=progress,
         )  # fmt: skip
     return out
+
+
+def _progress(tail: bytes) -> bool | None:
+    """What the last OSC 9;4 (a terminal's progress bar: ``ESC ] 9 ; 4 ; STATE
+    [; PERCENT] BEL``) in ``tail`` says: True while it shows progress (state
+    1, or 3: busy without a percentage), False once cleared or paused, None
+    when there is none."""
+    at = tail.rfind(b"\x1b]9;4;")
+    if at < 0:
+        return None
+    return tail[at + 6 : at + 7] in (b"1", b"3")
 
 
 def program_name(command: str) -> str:
