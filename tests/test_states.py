@@ -138,6 +138,7 @@ def test_states_are_told_from_data(tmp_path: Path) -> None:
         ('name = "x"\n[[rule]]\nstate = "ready"\nquiet = "soon"\n', "number of seconds"),
         ('description = "no name"\n', "'name' is missing"),
         ("name = \n", "profile"),
+        ('name = "x"\nrule = [1]\n', "a rule must be a table"),
     ],
 )
 def test_a_bad_profile_is_named_with_what_is_wrong(

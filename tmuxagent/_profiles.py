@@ -69,6 +69,8 @@ class Rule:
     def __init__(self, data: dict[str, Any], where: str) -> None:
         from ._states import STATES
 
+        if not isinstance(data, dict):
+            raise UsageError(f"{where}: a rule must be a table ([[rule]] and its keys)")
         unknown = set(data) - _RULE_KEYS
         if unknown:
             raise UsageError(f"{where}: unknown key {sorted(unknown)[0]!r} in a rule")
