@@ -235,3 +235,39 @@ def test_sends_to_a_stopped_server_fail_in_time(ta: tmuxagent.Server) -> None:
     child.sendline("after")
     child.expect_exact("after\r\n")  # the session is whole: what was taken may come first
     child.close()
+
+
+def test_a_spawn_types_with_descriptors_past_1024(ta: tmuxagent.Server) -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip("no room for 2048 descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (2048, hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        child = tmuxagent.spawn("cat", echo=False, server=ta, timeout=10)
+        assert child._keyboard is not None and child._keyboard._control is not None
+        assert child._keyboard._control._out >= 1024  # select() would refuse it
+        child.sendline("far")
+        child.expect_exact("far\r\n")
+        child.close()
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_close_tmux_did_not_answer_still_ends_the_session(ta: tmuxagent.Server) -> None:
+    impatient = tmuxagent.Server(str(ta.socket_path), timeout=0.5)
+    child = tmuxagent.spawn("cat", server=impatient, timeout=10, name="unanswered")
+    assert child._pane is not None
+    server_pid = child._pane.server_pid
+    os.kill(server_pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(pexpect.ExceptionPexpect):
+            child.close()
+    finally:
+        os.kill(server_pid, signal.SIGCONT)
+    # Its guard was let go, not stopped: it ends the session once tmux answers.
+    wait_until(lambda: [s.name for s in ta.sessions()] == [], what="the session ended")

@@ -249,7 +249,7 @@ def test_a_cache_another_user_could_write_is_not_read(
 
     (tmp_path / "one.toml").write_text('name = "one"\n')
     st = (tmp_path / "one.toml").stat()
-    stamps = [[str(tmp_path / "one.toml"), st.st_mtime_ns, st.st_size]]
+    stamps = [[str(tmp_path / "one.toml"), st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns]]
     planted = tmp_path / "planted-cache"
     (planted / "tmuxagent").mkdir(parents=True)
     (planted / "tmuxagent" / "profiles.json").write_text(
@@ -299,3 +299,26 @@ def test_a_menu_and_a_progress_bar(ta: tmuxagent.Server) -> None:
     assert (state.profile, state.detail) == ("progress", "progress bar (OSC 9;4)")
     bar.send("", enter=True)
     assert bar.wait_state("idle", timeout=10).profile == ""
+
+
+def test_a_shell_tells_its_commands_questions_and_its_own_screen(
+    ta: tmuxagent.Server, tmp_path: Path
+) -> None:
+    shell = ta.start("sh")
+    shell.wait_state("ready", timeout=10)
+    # A command that asks what no profile knows by its words, from the shell.
+    shell.send("""python3 -c "input(\\"Username for 'https://example.com': \\")" """, enter=True)
+    assert shell.wait_state("asking", timeout=10).detail == "Username for 'https://example.com':"
+    shell.keys("C-c")
+    shell.wait_state("ready", timeout=10)
+    # A note on the screen that quotes an agent's dialog does not make a shell an agent.
+    note = tmp_path / "note.txt"
+    note.write_text(" Do you want to proceed?\n ❯ 1. Yes\n   2. No, and tell Claude what\n")  # noqa: RUF001
+    shell.send(f"cat {note}", enter=True)
+    assert shell.wait_state("ready", timeout=10).profile == "shell"
+    shell.send("clear", enter=True)  # (while a command runs, the screen may tell what it is)
+    shell.wait_state("ready", timeout=10)
+    # A y/n question printed by a program that does not wait for the answer.
+    shell.send("echo y | { printf 'Delete 3 old backups? [y/N] '; read a; sleep 30; }", enter=True)
+    assert shell.wait_state("working", timeout=10).profile == "shell"
+    assert shell.state().state == "working"  # never asking: nothing waits for the answer

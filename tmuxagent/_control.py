@@ -130,8 +130,7 @@ class Control:
                 try:
                     written = os.write(self._in, view)
                 except BlockingIOError:  # tmux is not reading: it may be stopped
-                    left = deadline - time.monotonic()
-                    if left <= 0 or not select.select([], [self._in], [], left)[1]:
+                    if not _ready(self._in, select.POLLOUT, deadline):
                         raise self._late() from None
                     continue
                 except BrokenPipeError:
@@ -156,8 +155,7 @@ class Control:
         while True:
             end = self._buffer.find(b"\n")
             if end < 0:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([self._out], [], [], left)[0]:
+                if not _ready(self._out, select.POLLIN, deadline):
                     raise self._late()
                 data = os.read(self._out, 65536)
                 if not data:
@@ -231,15 +229,28 @@ class Guard:
         self._in, _, pid = _start(waiting, env, reply=False)
         self.pid: int | None = pid
 
-    def close(self) -> None:
-        """End the guard without running ``argv``."""
+    def close(self, *, run: bool = False) -> None:
+        """End the guard without running ``argv``; with ``run``, let it run
+        it now, and outlive this process if it must wait for it (tmux does
+        not answer: the session is ended once it does)."""
         pid, self.pid = self.pid, None
         if pid is None:
             return
-        if os.getpid() == self._owner:
+        if os.getpid() == self._owner and not run:
             os.kill(pid, 9)  # before the pipe closes: a closed pipe is its signal
             _end(pid, 1.0)
         os.close(self._in)
+
+
+def _ready(fd: int, event: int, deadline: float) -> bool:
+    """Whether ``fd`` is ready (or closed at the other end) before the
+    deadline: poll, not select, which refuses descriptors from 1024 on."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return False
+    poller = select.poll()
+    poller.register(fd, event)
+    return bool(poller.poll(left * 1000))
 
 
 def _start(argv: Sequence[str], env: dict[str, str], *, reply: bool) -> tuple[int, int, int]:

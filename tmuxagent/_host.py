@@ -80,8 +80,8 @@ class Host:
         session ``target``: for a caller that sends many commands."""
         raise NotImplementedError
 
-    def guard(self, pane_id: str, server_pid: int) -> Guard:
-        """Something that kills the session of ``pane_id`` (of the server
+    def guard(self, session_id: str, server_pid: int) -> Guard:
+        """Something that kills session ``session_id`` (of the server
         ``server_pid``) when this process ends, even killed (SIGKILL),
         unless it is closed first."""
         raise NotImplementedError

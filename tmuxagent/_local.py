@@ -58,8 +58,8 @@ class LocalHost(Host):
             raise ServerNotRunning(f"no tmuxagent server is running on {self.socket_path}")
         return self._runner.control(target)
 
-    def guard(self, pane_id: str, server_pid: int) -> Guard:
-        return self._runner.guard(pane_id, server_pid)
+    def guard(self, session_id: str, server_pid: int) -> Guard:
+        return self._runner.guard(session_id, server_pid)
 
     def attach_argv(self) -> list[str]:
         return self._runner.base_command()

@@ -61,6 +61,7 @@ FIELDS = (
     ("state_dir", "@tmuxagent_dir", "str"),
     ("server_pid", "pid", "int"),
     ("tty", "pane_tty", "str"),
+    ("session_id", "session_id", "str"),
 )
 
 
@@ -108,6 +109,7 @@ class Pane(Struct):
     state_dir: str
     server_pid: int
     tty: str
+    session_id: str
 
     def __init__(self, values: list[str], host: Host | None = None) -> None:
         for (name, _, kind), text in zip(FIELDS, values, strict=True):

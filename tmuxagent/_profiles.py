@@ -6,7 +6,8 @@ Each file in ``tmuxagent/profiles/`` (built in) and in
     name = "python"                      # a user file of the same name replaces it
     description = "Python's REPL"
     programs = ["python", "python3*"]    # shell-style patterns; "*": any program
-    identify = ['^>>> ']                 # or: any of these on the screen (last 30 rows) or title
+    identify = ['^>>> ']                 # or, if no profile names the program: any of these
+                                         # on the screen (its last 30 rows) or in the title
     priority = 30                        # higher first (agent CLIs 100, questions 50, shells 10)
     enabled = true                       # false: switch a built-in profile off
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 
 from .errors import UsageError
 
@@ -53,7 +55,7 @@ _PROFILE_KEYS = {"name", "description", "programs", "identify", "priority", "ena
 IDENTIFY_ROWS = 30
 #: The profiles read, by their directories and those directories' times:
 #: a process that looks often (events, the dashboard) reads them once.
-_loaded: dict[tuple[tuple[str, int, int], ...], list[Profile]] = {}
+_loaded: dict[tuple[tuple[str, int, int, int, int], ...], list[Profile]] = {}
 #: Whether patterns are checked as they are read (not when from the cache).
 _checking = True
 
@@ -141,9 +143,13 @@ class Rule:
         if self.active is not None and look.quiet > self.active:
             return f"no output for {look.quiet:.1f}s (active needs {self.active}s)"
         for key in ("reading", "echo", "alternate", "running", "progress"):
-            wanted = getattr(self, key)
-            if wanted is not None and getattr(look, key) is not wanted:
-                return f"{key} is {getattr(look, key)}"
+            wanted, seen = getattr(self, key), getattr(look, key)
+            # Where a terminal cannot be looked into, reading and echo are
+            # not known (None): a rule does not fail on them.
+            if wanted is not None and seen is not wanted:
+                if seen is None and key in ("reading", "echo"):
+                    continue
+                return f"{key} is {seen}"
         return ""
 
     def _region_text(self, look: Look) -> tuple[int, str]:
@@ -193,7 +199,7 @@ class Profile:
         self.programs = [str(p) for p in _list(data, "programs", path)]
         self.identify = [_compile(p, path) for p in _list(data, "identify", path)]
         priority = data.get("priority", 0)
-        if not isinstance(priority, int):
+        if isinstance(priority, bool) or not isinstance(priority, int):
             raise UsageError(f"profile {path}: 'priority' must be a whole number")
         self.priority = priority
         rules = data.get("rule", [])
@@ -201,22 +207,36 @@ class Profile:
             raise UsageError(f"profile {path}: 'rule' must be an array of tables ([[rule]])")
         self.rules = [Rule(r, f"profile {path}, rule {i + 1}") for i, r in enumerate(rules)]
 
-    def applies(self, look: Look) -> bool:
-        return self.why_applies(look) is not None
-
-    def why_applies(self, look: Look) -> str | None:
+    def names(self, look: Look) -> str | None:
+        """Why this profile is the program's own, by name (None: it is not)."""
         for pattern in self.programs:
-            if pattern == "*":
-                return "every program"
             for name, what in ((look.program, "program"), (look.current, "foreground process")):
-                if name and fnmatch.fnmatchcase(name, pattern):
+                if pattern != "*" and name and fnmatch.fnmatchcase(name, pattern):
                     return f"{what} {name!r} is {pattern!r}"
-        bottom = look.rows[-IDENTIFY_ROWS:]
-        for sign in self.identify:
-            for text in (look.title, *bottom):
-                if sign.search(text):
-                    return f"{sign.pattern!r} is on the screen"
         return None
+
+    def why_applies(self, look: Look, named: bool) -> str | None:
+        """Why the profile applies (None: it does not). ``named``: some
+        profile is the program's own (see :func:`named`); then ``identify``
+        does not count."""
+        if "*" in self.programs:
+            return "every program"
+        by_name = self.names(look)
+        if by_name is not None or named:
+            return by_name
+        text = "\n".join((look.title, *look.rows[-IDENTIFY_ROWS:]))
+        for sign in self.identify:
+            if sign.search(text):
+                return f"{sign.pattern!r} is on the screen"
+        return None
+
+
+def named(look: Look, profiles: list[Profile]) -> bool:
+    """Whether a profile is the program's own, by its name, while it waits
+    for typing: then the screen is its own (a shell at its prompt showing a
+    note that quotes an agent's dialog is a shell at its prompt). Else what
+    runs may be another program (a pipeline's pager) that the screen tells."""
+    return look.reading is True and any(p.names(look) is not None for p in profiles)
 
 
 def load(directories: list[str] | None = None) -> list[Profile]:
@@ -228,7 +248,7 @@ def load(directories: list[str] | None = None) -> list[Profile]:
     TOML costs a CLI call some 20 ms, JSON 1."""
     global _checking  # noqa: PLW0603 - set while files are read afresh
     dirs = directories if directories is not None else [BUILT_IN, user_dir()]
-    files: list[tuple[str, int, int]] = []
+    files: list[tuple[str, int, int, int, int]] = []
     for directory in dirs:
         try:
             names = sorted(n for n in os.listdir(directory) if n.endswith(".toml"))
@@ -240,7 +260,10 @@ def load(directories: list[str] | None = None) -> list[Profile]:
                 st = os.stat(path)
             except OSError:
                 continue
-            files.append((path, st.st_mtime_ns, st.st_size))
+            if not stat.S_ISREG(st.st_mode):  # a FIFO would block the reading
+                raise UsageError(f"profile {path}: not a regular file")
+            # A file rewritten with its size and time kept (cp -p) has another inode or ctime.
+            files.append((path, st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns))
     key = tuple(files)
     cached = _loaded.get(key)
     if cached is not None:
@@ -250,8 +273,8 @@ def load(directories: list[str] | None = None) -> list[Profile]:
     _checking = fresh
     try:
         if contents is None:
-            contents = [_read(path) for path, _, _ in files]
-        found = [Profile(data, path) for (path, _, _), data in zip(files, contents, strict=True)]
+            contents = [_read(path) for path, *_ in files]
+        found = [Profile(data, path) for (path, *_), data in zip(files, contents, strict=True)]
     finally:
         _checking = True
     if fresh:  # every file read and checked
@@ -270,7 +293,7 @@ def _cache_path() -> str:
     return os.path.join(base, "tmuxagent", "profiles.json")
 
 
-def _from_cache(files: list[tuple[str, int, int]]) -> list[dict[str, Any]] | None:
+def _from_cache(files: list[tuple[str, int, int, int, int]]) -> list[dict[str, Any]] | None:
     """The files' contents as the cache kept them, if it is the user's own
     (in a private directory: another user's could hold rules of theirs)."""
     import json
@@ -297,7 +320,7 @@ def _from_cache(files: list[tuple[str, int, int]]) -> list[dict[str, Any]] | Non
     return None
 
 
-def _to_cache(files: list[tuple[str, int, int]], contents: list[dict[str, Any]]) -> None:
+def _to_cache(files: list[tuple[str, int, int, int, int]], contents: list[dict[str, Any]]) -> None:
     """Keep the files' contents for the next call, if it can be done safely
     (in a directory of the user's own, 0700; never through a link)."""
     import json
@@ -320,7 +343,7 @@ def _read(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"profile {path}: {exc}") from None
     except OSError as exc:
         raise UsageError(f"profile {path}: {exc.strerror}") from None
@@ -366,7 +389,7 @@ def _number(data: dict[str, Any], key: str, where: str) -> float | None:
     value = data.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
         raise UsageError(f"{where}: {key!r} must be a number of seconds")
     return float(value)
 

@@ -187,7 +187,7 @@ class spawn(SpawnBase):
             self.pid = pane.pid
             self._keyboard = Keyboard(self.session, pane.id)
             if not self.keep_session:  # ends with this process, as a pty's child gets its hangup
-                self._guard = self.session._host.guard(pane.id, pane.server_pid)
+                self._guard = self.session._host.guard(pane.session_id, pane.server_pid)
             if not self.echo:  # as pexpect: best effort (the program may be gone already)
                 self.session._host.set_echo(pane.tty, False)
             self._output = Output(self.session)
@@ -400,6 +400,7 @@ class spawn(SpawnBase):
             return
         self.closed = True
         mine = getattr(self, "_owner", None) == os.getpid()  # not a forked child's to end
+        ended = False
         try:
             if self.session is not None and not self.keep_session and mine:
                 alive = self.isalive()
@@ -407,12 +408,14 @@ class spawn(SpawnBase):
                     self.session.kill()
                 except NoSuchSession:
                     pass
+                ended = True
                 if alive:
                     self._ended(None, signal.SIGHUP)
         finally:  # a tmux that does not answer keeps no descriptor of ours open
-            self._let_go()
+            # ...and if it did not end the session, the guard will, once it answers.
+            self._let_go(end_later=not ended)
 
-    def _let_go(self) -> None:
+    def _let_go(self, *, end_later: bool = False) -> None:
         waiting = getattr(self, "async_pw_transport", None)  # expect(..., async_=True)'s
         if waiting is not None:
             self.async_pw_transport = None
@@ -423,7 +426,7 @@ class spawn(SpawnBase):
         if self._keyboard is not None:
             self._keyboard.close()
         if self._guard is not None:
-            self._guard.close()
+            self._guard.close(run=end_later)
         if self._feed is not None:
             self._feed.close()
             self._feed = None

@@ -117,8 +117,11 @@ def detect(look: Look, profiles: list[Profile]) -> State:
         if look.signal:
             return State("exited", f"killed ({signal_name(look.signal)})")
         return State("exited", f"exit status {look.exit_status}")
+    from ._profiles import named
+
+    own = named(look, profiles)
     for profile in profiles:
-        if not profile.applies(look):
+        if profile.why_applies(look, own) is None:
             continue
         for rule in profile.rules:
             found = rule.holds(look)
@@ -136,9 +139,12 @@ def considered(look: Look, profiles: list[Profile]) -> list[tuple[Profile, Rule 
     """For ``explain``: each profile in turn, whether it applies, and each
     rule of those that do, up to the one that decides: (profile, rule, what
     came of it)."""
+    from ._profiles import named
+
+    own = named(look, profiles)
     out: list[tuple[Profile, Rule | None, str]] = []
     for profile in profiles:
-        why = profile.why_applies(look)
+        why = profile.why_applies(look, own)
         if why is None:
             out.append((profile, None, "does not apply"))
             continue

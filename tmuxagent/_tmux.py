@@ -206,15 +206,18 @@ class Runner:
                 "attach-session", "-t", escape_arg(target), "-f", flags]  # fmt: skip
         return Control(argv, self._env, self.timeout)
 
-    def guard(self, pane_id: str, server_pid: int) -> Guard:
-        """A process that kills the session of ``pane_id`` when this process
-        ends (if that pane is still of the server ``server_pid``: pane ids
-        start again in a new server)."""
+    def guard(self, session_id: str, server_pid: int) -> Guard:
+        """A process that kills session ``session_id`` (``$N``) when this
+        process ends, if it is still of the server ``server_pid`` (ids start
+        again in a new server). By id, not by a pane: a window linked into
+        another session would make a pane stand for that one."""
         from ._control import Guard
 
+        if not (session_id.startswith("$") and session_id[1:].isdigit()):
+            raise ValueError(f"not a session id: {session_id!r}")
         argv = [locate(self.binary), "-u", "-S", self.socket_path, "-f", self.config,
-                "if-shell", "-F", "-t", pane_id, f"#{{==:#{{pid}},{server_pid}}}",
-                f"kill-session -t {pane_id}"]  # fmt: skip
+                "if-shell", "-F", "-t", session_id, f"#{{==:#{{pid}},{server_pid}}}",
+                f"kill-session -t '{session_id}'"]  # fmt: skip
         return Guard(argv, self._env)
 
     def run(
