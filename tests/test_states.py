@@ -322,3 +322,43 @@ def test_a_shell_tells_its_commands_questions_and_its_own_screen(
     shell.send("echo y | { printf 'Delete 3 old backups? [y/N] '; read a; sleep 30; }", enter=True)
     assert shell.wait_state("working", timeout=10).profile == "shell"
     assert shell.state().state == "working"  # never asking: nothing waits for the answer
+
+
+def test_events_see_a_restart_and_ctrl_c_ends_exec(ta: tmuxagent.Server, tmp_path: Path) -> None:
+    import os
+    import select
+    import signal
+    import subprocess
+
+    ta.start("a", ["sleep", "300"])
+    done = tmp_path / "done"
+    command = [sys.executable, "-m", "tmuxagent", "-S", str(ta.socket_path), "events",
+               "--exec", f"sleep 30; touch {done}"]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as watcher:
+        assert watcher.stdout is not None
+
+        def event() -> dict[str, object]:
+            assert select.select([watcher.stdout], [], [], 15)[0], "no event"
+            return json.loads(watcher.stdout.readline())  # type: ignore[union-attr]
+
+        assert event()["event"] == "state"  # a's state as the watching starts
+        ta.session("a").kill()
+        ta.start("a", ["sleep", "300"])  # another of the name, within the second
+        kinds = [event()["event"] for _ in range(3)]
+        assert kinds[:2] == ["gone", "started"], kinds
+        watcher.send_signal(signal.SIGINT)  # its --exec command is running: ended, not waited for
+        assert watcher.wait(timeout=10) == 130
+    assert not done.exists()
+    # Its whole command ended (the sleep too), not only the shell.
+    marker = f"sleep 30; touch {done}"
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p).endswith(marker)]
+    leftover = subprocess.run(["pgrep", "-x", "-f", "sleep 30"], capture_output=True, check=False)
+    assert leftover.stdout == b"", leftover.stdout
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""

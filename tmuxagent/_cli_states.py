@@ -12,6 +12,7 @@ from .cli import _server, _timeout
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import queue
+    import subprocess
     from typing import Any
 
     from ._states import State
@@ -82,7 +83,8 @@ def cmd_events(args: Args) -> int:
     """One JSON object a line for each event; with --exec, CMD runs for each,
     one after the other in their order, beside the watching (the JSON on its
     stdin; the event, session, state, previous state and detail also in
-    TMUXAGENT_* variables, so that the command needs no quoting of its own)."""
+    TMUXAGENT_* variables, so that the command needs no quoting of its own).
+    Ctrl-C ends the command that runs and drops those still to run."""
     import queue
     import sys
     import threading
@@ -90,33 +92,63 @@ def cmd_events(args: Args) -> int:
     from ._cli_io import dump_json
 
     todo: queue.Queue[dict[str, Any] | None] = queue.Queue()
-    worker = None
-    if args.exec is not None:
-        worker = threading.Thread(target=_run_each, args=(args.exec, todo), daemon=True)
+    runner = _Runner(args.exec, todo) if args.exec is not None else None
+    worker = threading.Thread(target=runner.run, daemon=True) if runner else None
+    if worker is not None:
         worker.start()
     try:
         for event in _server(args).events(args.names, timeout=args.timeout):
             sys.stdout.write(dump_json(event) + "\n")
             sys.stdout.flush()
             todo.put(event)
-    finally:
-        if worker is not None:
-            todo.put(None)
-            worker.join()
+    except BaseException:
+        if runner is not None:
+            runner.stop()
+        raise
+    if worker is not None:
+        todo.put(None)
+        worker.join()
     return 0
 
 
-def _run_each(command: str, todo: queue.Queue[dict[str, Any] | None]) -> None:
-    import os
-    import subprocess
+class _Runner:
+    """Runs ``--exec``'s command for each event of a queue, in turn."""
 
-    from ._cli_io import dump_json
+    def __init__(self, command: str, todo: queue.Queue[dict[str, Any] | None]) -> None:
+        import threading
 
-    while (event := todo.get()) is not None:
-        names = ("event", "session", "state", "previous", "detail")
-        env = {**os.environ, **{f"TMUXAGENT_{k.upper()}": str(event.get(k) or "") for k in names}}
-        try:
-            subprocess.run(["/bin/sh", "-c", command], input=dump_json(event).encode() + b"\n",
-                           env=env, check=False)  # fmt: skip
-        except OSError:  # no /bin/sh; a broken pipe: the next event tries again
-            pass
+        self.command = command
+        self.todo = todo
+        self.stopped = threading.Event()
+        self.current: subprocess.Popen[bytes] | None = None
+
+    def run(self) -> None:
+        import os
+        import subprocess
+
+        from ._cli_io import dump_json
+
+        while (event := self.todo.get()) is not None and not self.stopped.is_set():
+            names = ("event", "session", "state", "previous", "detail")
+            said = {f"TMUXAGENT_{k.upper()}": str(event.get(k) or "") for k in names}
+            try:
+                self.current = subprocess.Popen(
+                    ["/bin/sh", "-c", self.command], stdin=subprocess.PIPE,
+                    env={**os.environ, **said}, start_new_session=True,
+                )  # fmt: skip
+                self.current.communicate(dump_json(event).encode() + b"\n")
+            except OSError:  # no /bin/sh; a broken pipe: the next event tries again
+                pass
+
+    def stop(self) -> None:
+        """Drop what is still to run, and end what runs (its shell's group)."""
+        self.stopped.set()
+        import os
+        import signal
+
+        current = self.current
+        if current is not None and current.poll() is None:
+            try:
+                os.killpg(current.pid, signal.SIGTERM)
+            except OSError:  # it has just ended
+                pass

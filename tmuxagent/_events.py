@@ -126,6 +126,12 @@ def events(
         if first or due:
             listed_at, listed = now, stamp
             infos = {i.name: i for i in server.sessions() if not wanted or i.name in wanted}
+            for name, info in infos.items():  # gone, and another of the name started
+                old = known.get(name)
+                if old is not None and old.created != info.created:
+                    yield _event(name, "gone")
+                    del known[name]
+                    tracker.states.pop(name, None)
             for name in sorted(set(known) - set(infos)):
                 yield _event(name, "gone")
             for name, info in infos.items():
