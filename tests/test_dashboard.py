@@ -40,14 +40,7 @@ def preview_text(app: DashboardApp, name: str) -> str:
 
 
 def table_status(app: DashboardApp, name: str) -> str:
-    return table_cell(app, name, "status")
-
-
-def table_cell(app: DashboardApp, name: str, column: str) -> str:
-    try:
-        cell = app.query_one("#sessions", DataTable).get_cell(name, column)
-    except LookupError:  # not in the list yet
-        return ""
+    cell = app.query_one("#sessions", DataTable).get_cell(name, "status")
     return str(cell.plain if hasattr(cell, "plain") else cell)
 
 
@@ -110,24 +103,6 @@ async def test_filter_and_sort(ta: tmuxagent.Server) -> None:
         assert [p.session_name for p in app.query(Preview)] == ["worker"]
         await pilot.press("escape")
         assert app._order == ["worker", "web", "db"]
-
-
-async def test_sessions_asking_stand_out_and_come_first(ta: tmuxagent.Server) -> None:
-    for name in ("a-quiet", "b-ask"):
-        ta.start(name, ["python3", "-q"])
-    app = DashboardApp(ta, interval=TICK, bell=True)
-    rang: list[int] = []
-    app.bell = lambda: rang.append(1)  # type: ignore[method-assign]
-    async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: table_cell(app, "b-ask", "state") == "ready")
-        assert table_cell(app, "a-quiet", "state") == "ready"
-        ta.session("b-ask").send('input("Deploy now? [y/N] ")', enter=True)
-        await until(pilot, lambda: table_cell(app, "b-ask", "state") == "asking")
-        cell = app.query_one("#sessions", DataTable).get_cell("b-ask", "state")
-        assert "reverse" in str(cell.style) and rang  # it stands out, and the bell rang
-        assert app._order == ["a-quiet", "b-ask"]
-        await pilot.press("s", "s")  # by name, backwards, then asking first
-        assert app.order == "asking first" and app._order == ["b-ask", "a-quiet"]
 
 
 async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:

@@ -418,6 +418,12 @@ class Server:
             panes = list_panes(self.host, ["list-panes", "-a", "-f", "#{@tmuxagent_pane}", "-F"])
         except ServerNotRunning:
             return []
+        except CommandFailed as exc:
+            # A server without a session (still running for a client, or
+            # about to exit) has no current target to list from.
+            if "no current target" in exc.stderr:
+                return []
+            raise
         return [settle_status(self.host, p) if p.status_pending else p for p in panes]
 
     def sessions(self) -> list[SessionInfo]:

@@ -21,7 +21,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
-from tmuxagent import Server, SessionInfo, State
+from tmuxagent import Server, SessionInfo
 
 from .actions import SessionActions
 from .refresh import Refresher, Snapshot
@@ -55,7 +55,6 @@ class DashboardApp(SessionActions):
         *,
         interval: float = 0.1,
         naive: bool = False,
-        bell: bool = False,
         clock: Callable[[], float] = time.time,
         label: str | None = None,
     ) -> None:
@@ -66,10 +65,7 @@ class DashboardApp(SessionActions):
         self.sub_title = label if label is not None else str(server.socket_path)
         self.sessions: dict[str, SessionInfo] = {}
         self.filter_text = ""
-        #: The list's order: by name, by name backwards, or asking first.
-        self.order = "name"
-        self.bell_on_asking = bell
-        self.states: dict[str, State] = {}
+        self.descending = False
         self.ticks = 0
         #: The full-size view as (session, view number), if any: set on the UI
         #: thread, read by the refresh worker (which must not read ``screen``).
@@ -179,11 +175,6 @@ class DashboardApp(SessionActions):
         still = snapshot.sessions is self._shown_state[0] and now == self._shown_state[1]
         self._shown_state = (snapshot.sessions, now)
         self.sessions = {info.name: info for info in snapshot.sessions}
-        if snapshot.states != self.states:
-            self.states = snapshot.states
-            still = False
-        if snapshot.asking and self.bell_on_asking:
-            self.bell()
         for name, lines in snapshot.screens.items():
             self._lines[name] = lines
             preview = self._previews.get(name)
@@ -209,14 +200,7 @@ class DashboardApp(SessionActions):
     def _visible(self, infos: list[SessionInfo]) -> list[SessionInfo]:
         needle = self.filter_text.lower()
         chosen = [i for i in infos if needle in i.name.lower()]
-        chosen.sort(key=lambda i: i.name.lower(), reverse=self.order == "name backwards")
-        if self.order == "asking first":
-            chosen.sort(key=lambda i: self._state_word(i.name) != "asking")
-        return chosen
-
-    def _state_word(self, name: str) -> str:
-        state = self.states.get(name)
-        return state.state if state is not None else ""
+        return sorted(chosen, key=lambda i: i.name.lower(), reverse=self.descending)
 
     def _update_table(self, now: float) -> None:
         table = self.table
@@ -226,12 +210,11 @@ class DashboardApp(SessionActions):
         if order != self._order:
             table.clear()
             for info in visible:
-                table.add_row(*session_row(info, now, self.states.get(info.name)), key=info.name)
+                table.add_row(*session_row(info, now), key=info.name)
             self._order = order
         else:
             for info in visible:
-                cells = session_row(info, now, self.states.get(info.name))
-                for column, value in zip(COLUMNS, cells, strict=True):
+                for column, value in zip(COLUMNS, session_row(info, now), strict=True):
                     if table.get_cell(info.name, column) != value:
                         table.update_cell(info.name, column, value)
         if cursor_name in order:
@@ -331,14 +314,11 @@ class DashboardApp(SessionActions):
             self.table.focus()
 
     def action_sort(self) -> None:
-        """By name, by name backwards, asking first: in turn."""
-        orders = ("name", "name backwards", "asking first")
-        self.order = orders[(orders.index(self.order) + 1) % len(orders)]
-        self.notify(f"sorted: {self.order}", timeout=2)
+        self.descending = not self.descending
         self._update_table(self.clock())
         self._update_grid(self.clock())
 
 
-def run(server: Server, *, interval: float = 0.1, naive: bool = False, bell: bool = False) -> None:
+def run(server: Server, *, interval: float = 0.1, naive: bool = False) -> None:
     """Run the dashboard on ``server`` until the user quits."""
-    DashboardApp(server, interval=interval, naive=naive, bell=bell).run()
+    DashboardApp(server, interval=interval, naive=naive).run()

@@ -19,24 +19,15 @@ from textual.widget import Widget
 
 from tmuxagent import SessionInfo
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from tmuxagent import State
-
 #: Columns of the session list.
-COLUMNS = ("name", "state", "status", "command", "size", "age")
-#: How each state looks in the list: a question stands out.
-STATE_STYLES = {"asking": "bold reverse red", "working": "yellow", "ready": "green",
-                "idle": "dim", "exited": "dim"}  # fmt: skip
+COLUMNS = ("name", "status", "command", "size", "age")
 
 
-def session_row(info: SessionInfo, now: float, state: State | None) -> tuple[Text, ...]:
+def session_row(info: SessionInfo, now: float) -> tuple[Text, ...]:
     """A session's row in the list, one cell per column: Text, so names are not markup."""
     command = info.command if len(info.command) <= 40 else info.command[:39] + "…"
-    word = state.state if state is not None else ""
     return (
         Text(info.name),
-        Text(word, style=STATE_STYLES.get(word, "")),
         Text(info.describe(now)),
         Text(command),
         Text(f"{info.cols}x{info.rows}"),
