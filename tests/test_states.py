@@ -84,10 +84,15 @@ def test_questions_on_the_cursor_row(ta: tmuxagent.Server) -> None:
 
 
 @needs("less")
-def test_a_pager_at_its_end_is_asking(ta: tmuxagent.Server) -> None:
+def test_a_pager_at_its_end_is_asking(ta: tmuxagent.Server, tmp_path: Path) -> None:
     pager = ta.start("pager", ["bash", "-c", "seq 1 5 | less"])
     state = pager.wait_state("asking", timeout=10)
     assert (state.profile, state.detail) == ("pager", "pager at its end")
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text("".join(f"{i}\n" for i in range(500)))
+    long = ta.start("long", ["less", str(numbers)])
+    state = long.wait_state("asking", timeout=10)  # its first prompt: the file's name
+    assert (state.profile, state.detail) == ("pager", f"pager: {numbers}")
 
 
 def test_repls_are_ready_at_their_prompts_and_work_between(ta: tmuxagent.Server) -> None:
