@@ -46,12 +46,8 @@ class StateTracker:
     watchers that ask often (``events``, dashboards).
     """
 
-    def __init__(self, server: Server, *, every: float = 0.0) -> None:
+    def __init__(self, server: Server) -> None:
         self.server = server
-        #: Seconds between two looks at one session, at least (a dashboard
-        #: watching many busy sessions need not look at each more than once a
-        #: second).
-        self.every = every
         #: The latest state of each session looked at.
         self.states: dict[str, State] = {}
         self._sizes: dict[str, int] = {}
@@ -74,14 +70,9 @@ class StateTracker:
             info
             for name, info in infos.items()
             if name not in self.states
-            or (
-                now - self._looked[name] >= self.every
-                and (
-                    current.get(name) != self._sizes.get(name)
-                    or wall - info.last_output < SETTLING
-                    or now - self._looked[name] >= QUIET_EVERY
-                )
-            )
+            or current.get(name) != self._sizes.get(name)
+            or wall - info.last_output < SETTLING
+            or now - self._looked[name] >= QUIET_EVERY
         ]
         for gone in set(self.states) - set(infos):
             del self.states[gone]

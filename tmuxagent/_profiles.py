@@ -56,8 +56,6 @@ IDENTIFY_ROWS = 30
 #: The profiles read, by their directories and those directories' times:
 #: a process that looks often (events, the dashboard) reads them once.
 _loaded: dict[tuple[tuple[str, int, int, int, int], ...], list[Profile]] = {}
-#: Whether patterns are checked as they are read (not when from the cache).
-_checking = True
 
 
 def user_dir() -> str:
@@ -68,7 +66,7 @@ def user_dir() -> str:
 class Rule:
     """One rule of a profile (see the module's docstring)."""
 
-    def __init__(self, data: dict[str, Any], where: str) -> None:
+    def __init__(self, data: dict[str, Any], where: str, *, check: bool = True) -> None:
         from ._states import STATES
 
         if not isinstance(data, dict):
@@ -82,8 +80,8 @@ class Rule:
         self.state: str = state
         self.region = str(data.get("region", "bottom:10"))
         self._rows_wanted = _region(self.region, where)
-        self.pattern = _compile(data.get("match"), where) if "match" in data else None
-        self.unless = _compile(data.get("unless"), where) if "unless" in data else None
+        self.pattern = _compile(data.get("match"), where, check) if "match" in data else None
+        self.unless = _compile(data.get("unless"), where, check) if "unless" in data else None
         self.detail = str(data.get("detail", "{0}"))
         self.quiet = _number(data, "quiet", where)
         self.active = _number(data, "active", where)
@@ -185,7 +183,9 @@ class Rule:
 class Profile:
     """A kind of program, and its rules (see the module's docstring)."""
 
-    def __init__(self, data: dict[str, Any], path: str) -> None:
+    def __init__(self, data: dict[str, Any], path: str, *, check: bool = True) -> None:
+        """``check``: compile the patterns now, to name a bad one (not for
+        contents from the cache, which were checked when it was made)."""
         unknown = set(data) - _PROFILE_KEYS
         if unknown:
             raise UsageError(f"profile {path}: unknown key {sorted(unknown)[0]!r}")
@@ -197,7 +197,7 @@ class Profile:
         self.description = str(data.get("description", ""))
         self.enabled = _flag(data, "enabled", path) is not False
         self.programs = [str(p) for p in _list(data, "programs", path)]
-        self.identify = [_compile(p, path) for p in _list(data, "identify", path)]
+        self.identify = [_compile(p, path, check) for p in _list(data, "identify", path)]
         priority = data.get("priority", 0)
         if isinstance(priority, bool) or not isinstance(priority, int):
             raise UsageError(f"profile {path}: 'priority' must be a whole number")
@@ -205,7 +205,9 @@ class Profile:
         rules = data.get("rule", [])
         if not isinstance(rules, list):
             raise UsageError(f"profile {path}: 'rule' must be an array of tables ([[rule]])")
-        self.rules = [Rule(r, f"profile {path}, rule {i + 1}") for i, r in enumerate(rules)]
+        self.rules = [
+            Rule(r, f"profile {path}, rule {i + 1}", check=check) for i, r in enumerate(rules)
+        ]
 
     def names(self, look: Look) -> str | None:
         """Why this profile is the program's own, by name (None: it is not)."""
@@ -246,7 +248,6 @@ def load(directories: list[str] | None = None) -> list[Profile]:
     The files' contents are kept in a cache (JSON, in
     ``${XDG_CACHE_HOME:-~/.cache}/tmuxagent``) while no file changes: reading
     TOML costs a CLI call some 20 ms, JSON 1."""
-    global _checking  # noqa: PLW0603 - set while files are read afresh
     dirs = directories if directories is not None else [BUILT_IN, user_dir()]
     files: list[tuple[str, int, int, int, int]] = []
     for directory in dirs:
@@ -270,13 +271,11 @@ def load(directories: list[str] | None = None) -> list[Profile]:
         return cached
     contents = _from_cache(files)
     fresh = contents is None
-    _checking = fresh
-    try:
-        if contents is None:
-            contents = [_read(path) for path, *_ in files]
-        found = [Profile(data, path) for (path, *_), data in zip(files, contents, strict=True)]
-    finally:
-        _checking = True
+    if contents is None:
+        contents = [_read(path) for path, *_ in files]
+    found = [
+        Profile(data, path, check=fresh) for (path, *_), data in zip(files, contents, strict=True)
+    ]
     if fresh:  # every file read and checked
         _to_cache(files, contents)
     by_name = {p.name: p for p in found}  # a later directory's replaces an earlier one's
@@ -365,10 +364,10 @@ class _Pattern:
         return self._compiled.search(text)
 
 
-def _compile(value: object, where: str) -> _Pattern:
+def _compile(value: object, where: str, check: bool) -> _Pattern:
     if not isinstance(value, str):
         raise UsageError(f"{where}: a pattern must be a string")
-    if _checking:
+    if check:
         try:
             re.compile(value, re.MULTILINE)
         except re.error as exc:
