@@ -192,6 +192,7 @@ OPTIONS: dict[tuple[str, str], list[tuple[str, str, int, str]]] = {
     ("record", "--stop"): FLAG_ROWS,
     ("dashboard", "--interval"): numbers(("zero", "0", 2, "above 0")),
     ("dashboard", "--naive"): FLAG_ROWS,
+    ("dashboard", "--bell"): FLAG_ROWS,
     ("skill", "--force"): FLAG_ROWS,
     ("keys", "--json"): FLAG_ROWS,
 }

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
+from textual.widgets.data_table import CellDoesNotExist
 
 import tmuxagent
 from tests.conftest import CLI, prog
@@ -40,7 +41,14 @@ def preview_text(app: DashboardApp, name: str) -> str:
 
 
 def table_status(app: DashboardApp, name: str) -> str:
-    cell = app.query_one("#sessions", DataTable).get_cell(name, "status")
+    return table_cell(app, name, "status")
+
+
+def table_cell(app: DashboardApp, name: str, column: str) -> str:
+    try:
+        cell = app.query_one("#sessions", DataTable).get_cell(name, column)
+    except CellDoesNotExist:  # not in the list yet
+        return ""
     return str(cell.plain if hasattr(cell, "plain") else cell)
 
 
@@ -103,6 +111,25 @@ async def test_filter_and_sort(ta: tmuxagent.Server) -> None:
         assert [p.session_name for p in app.query(Preview)] == ["worker"]
         await pilot.press("escape")
         assert app._order == ["worker", "web", "db"]
+
+
+async def test_sessions_asking_stand_out_and_come_first(ta: tmuxagent.Server) -> None:
+    for name in ("a-quiet", "b-ask"):
+        ta.start(name, ["python3", "-q"])
+    app = DashboardApp(ta, interval=TICK, bell=True)
+    rang: list[int] = []
+    app.bell = lambda: rang.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: table_cell(app, "b-ask", "state") == "ready")
+        assert table_cell(app, "a-quiet", "state") == "ready"
+        ta.session("b-ask").send('input("Deploy now? [y/N] ")', enter=True)
+        await until(pilot, lambda: table_cell(app, "b-ask", "state") == "asking")
+        cell = app.query_one("#sessions", DataTable).get_cell("b-ask", "state")
+        assert "reverse" in str(cell.style) and rang  # it stands out, and the bell rang
+        assert any("b-ask is asking: Deploy now?" in str(n.message) for n in app._notifications)
+        assert app._order == ["a-quiet", "b-ask"]
+        await pilot.press("s", "s")  # by name, backwards, then asking first
+        assert app.order == "asking first" and app._order == ["b-ask", "a-quiet"]
 
 
 async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:
@@ -182,6 +209,8 @@ def loaded(app: DashboardApp, names: tuple[str, ...]) -> Callable[[Pilot[Any]], 
     async def run_before(pilot: Pilot[Any]) -> None:
         await until(pilot, lambda: all(preview_text(app, n) for n in names)
                     if len(app.query(Preview)) == len(names) else False)  # fmt: skip
+        # Each is a shell running a command (sleep): working, for as long as it runs.
+        await until(pilot, lambda: all(table_cell(app, n, "state") == "working" for n in names))
         await pilot.pause(0.2)
 
     return run_before

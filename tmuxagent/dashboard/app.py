@@ -21,12 +21,12 @@ from textual.containers import Grid, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
-from tmuxagent import Server, SessionInfo
+from tmuxagent import Server, SessionInfo, State
 
 from .actions import SessionActions
 from .refresh import Refresher, Snapshot
 from .screens import FocusScreen
-from .widgets import COLUMNS, Preview, session_row
+from .widgets import COLUMNS, Preview, SessionTable, session_row
 
 PREVIEW_WIDTH = 48  # a preview column is at least this wide
 
@@ -55,6 +55,7 @@ class DashboardApp(SessionActions):
         *,
         interval: float = 0.1,
         naive: bool = False,
+        bell: bool = False,
         clock: Callable[[], float] = time.time,
         label: str | None = None,
     ) -> None:
@@ -65,7 +66,10 @@ class DashboardApp(SessionActions):
         self.sub_title = label if label is not None else str(server.socket_path)
         self.sessions: dict[str, SessionInfo] = {}
         self.filter_text = ""
-        self.descending = False
+        #: The list's order: by name, by name backwards, or asking first.
+        self.order = "name"
+        self.bell_on_asking = bell
+        self.states: dict[str, State] = {}
         self.ticks = 0
         #: The full-size view as (session, view number), if any: set on the UI
         #: thread, read by the refresh worker (which must not read ``screen``).
@@ -82,7 +86,7 @@ class DashboardApp(SessionActions):
         self.filter_box = Input(
             placeholder="filter by name (Enter: keep, Escape: clear)", id="filter"
         )
-        self.table: DataTable[Text] = DataTable(
+        self.table: DataTable[Text] = SessionTable(
             id="sessions", cursor_type="row", zebra_stripes=True
         )
         self.status = Static("", id="status")
@@ -175,6 +179,15 @@ class DashboardApp(SessionActions):
         still = snapshot.sessions is self._shown_state[0] and now == self._shown_state[1]
         self._shown_state = (snapshot.sessions, now)
         self.sessions = {info.name: info for info in snapshot.sessions}
+        if snapshot.states != self.states:
+            self.states = snapshot.states
+            still = False
+        for name in snapshot.asking:
+            state = self.states.get(name)
+            question = f": {state.detail}" if state is not None and state.detail else ""
+            self.notify(f"{name} is asking{question}", title="asking", timeout=6)
+        if snapshot.asking and self.bell_on_asking:
+            self.bell()
         for name, lines in snapshot.screens.items():
             self._lines[name] = lines
             preview = self._previews.get(name)
@@ -200,7 +213,14 @@ class DashboardApp(SessionActions):
     def _visible(self, infos: list[SessionInfo]) -> list[SessionInfo]:
         needle = self.filter_text.lower()
         chosen = [i for i in infos if needle in i.name.lower()]
-        return sorted(chosen, key=lambda i: i.name.lower(), reverse=self.descending)
+        chosen.sort(key=lambda i: i.name.lower(), reverse=self.order == "name backwards")
+        if self.order == "asking first":
+            chosen.sort(key=lambda i: self._state_word(i.name) != "asking")
+        return chosen
+
+    def _state_word(self, name: str) -> str:
+        state = self.states.get(name)
+        return state.state if state is not None else ""
 
     def _update_table(self, now: float) -> None:
         table = self.table
@@ -210,11 +230,12 @@ class DashboardApp(SessionActions):
         if order != self._order:
             table.clear()
             for info in visible:
-                table.add_row(*session_row(info, now), key=info.name)
+                table.add_row(*session_row(info, now, self.states.get(info.name)), key=info.name)
             self._order = order
         else:
             for info in visible:
-                for column, value in zip(COLUMNS, session_row(info, now), strict=True):
+                cells = session_row(info, now, self.states.get(info.name))
+                for column, value in zip(COLUMNS, cells, strict=True):
                     if table.get_cell(info.name, column) != value:
                         table.update_cell(info.name, column, value)
         if cursor_name in order:
@@ -314,11 +335,14 @@ class DashboardApp(SessionActions):
             self.table.focus()
 
     def action_sort(self) -> None:
-        self.descending = not self.descending
+        """By name, by name backwards, asking first: in turn."""
+        orders = ("name", "name backwards", "asking first")
+        self.order = orders[(orders.index(self.order) + 1) % len(orders)]
+        self.notify(f"sorted: {self.order}", timeout=2)
         self._update_table(self.clock())
         self._update_grid(self.clock())
 
 
-def run(server: Server, *, interval: float = 0.1, naive: bool = False) -> None:
+def run(server: Server, *, interval: float = 0.1, naive: bool = False, bell: bool = False) -> None:
     """Run the dashboard on ``server`` until the user quits."""
-    DashboardApp(server, interval=interval, naive=naive).run()
+    DashboardApp(server, interval=interval, naive=naive, bell=bell).run()

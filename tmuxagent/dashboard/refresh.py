@@ -21,17 +21,20 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from tmuxagent import Server, SessionInfo, TmuxAgentError
+from tmuxagent import Server, SessionInfo, State, StateTracker, TmuxAgentError
 
 #: Scrollback lines captured for the session shown full-size.
 FOCUS_HISTORY = 2000
-#: Seconds between full looks at the sessions (which there are, their state);
-#: ticks between them only see how much each one has written.
+#: Seconds between full looks at the sessions (which there are, their
+#: status); ticks between them only see how much each one has written.
 FULL_EVERY = 0.5
 #: Seconds between two fetches of one session's screen: a change is fetched
 #: at the next tick if the last fetch was longer ago, else once it is (a
 #: session that prints all the time is shown 5 times a second, not 10).
 PREVIEW_EVERY = 0.2
+#: Seconds between two looks at the states (of the sessions whose state
+#: may have changed: see StateTracker), at full looks.
+STATES_EVERY = 1.0
 
 
 #: A colour (SGR) sequence.
@@ -72,6 +75,10 @@ class Snapshot:
     focused_for: tuple[str, int] | None = None
     #: Set when the server could not be asked (not running, tmux failing).
     error: str | None = None
+    #: Each session's state (as of the last full look).
+    states: dict[str, State] = field(default_factory=dict)
+    #: Sessions that have just started asking a question.
+    asking: list[str] = field(default_factory=list)
 
 
 class Refresher:
@@ -86,6 +93,8 @@ class Refresher:
         self._sessions: list[SessionInfo] | None = None  # the last full look
         self._fetched: dict[str, float] = {}  # when each screen was last fetched
         self._full_at = 0.0
+        self._tracker = StateTracker(server)
+        self._states_at = 0.0  # when states are looked at next
 
     def tick(
         self, focused: tuple[str, int] | None = None, shown: Collection[str] | None = None
@@ -94,6 +103,7 @@ class Refresher:
         (session name, view number): a new view gets the whole screen again.
         ``shown``: the sessions whose previews are on screen (None: all); the
         screens of the others are fetched once they are shown."""
+        asking: list[str] = []
         try:
             if self._sessions is None or time.monotonic() >= self._full_at:
                 self._sessions = None  # until this look succeeds
@@ -101,6 +111,9 @@ class Refresher:
                 self._full_at = time.monotonic() + FULL_EVERY
                 self._sessions = sessions
                 sizes = {info.name: info.output_bytes for info in sessions}
+                if time.monotonic() >= self._states_at:
+                    self._states_at = time.monotonic() + STATES_EVERY
+                    asking = self._look_at_states(sessions)
             else:
                 sessions = self._sessions
                 sizes = self.server.output_sizes(sessions)
@@ -159,7 +172,19 @@ class Refresher:
                 screens[name] = carry_colours(capture.text.split("\n"))
         for name in set(self._texts) - {info.name for info in sessions}:
             del self._texts[name]
-        return Snapshot(sessions, screens, self._focus(focused, now), focused_for=focused)
+        return Snapshot(
+            sessions, screens, self._focus(focused, now), focused_for=focused,
+            states=dict(self._tracker.states), asking=asking,
+        )  # fmt: skip
+
+    def _look_at_states(self, sessions: list[SessionInfo]) -> list[str]:
+        """Look again at the states that may have changed; return the
+        sessions that have just started asking."""
+        asking = []
+        for name, (was, state) in self._tracker.update(sessions).items():
+            if state.state == "asking" and was is not None and was.state != "asking":
+                asking.append(name)
+        return asking
 
     def _focus(
         self, view: tuple[str, int] | None, now: dict[str, tuple[int, bool, int, int]]

@@ -11,23 +11,48 @@ import re
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import DataTable
 
 from tmuxagent import SessionInfo
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tmuxagent import State
+
 #: Columns of the session list.
-COLUMNS = ("name", "status", "command", "size", "age")
+COLUMNS = ("name", "state", "status", "command", "size", "age")
+#: How each state looks in the list: a question stands out.
+STATE_STYLES = {"asking": "bold reverse red", "working": "yellow", "ready": "green",
+                "idle": "dim", "exited": "dim"}  # fmt: skip
 
 
-def session_row(info: SessionInfo, now: float) -> tuple[Text, ...]:
+class SessionTable(DataTable[Text]):
+    """The session list. Textual's DataTable (8.2) measures its columns when
+    idle, but keeps the cells it drew before at their old widths: a list
+    drawn between a change and that measure stayed cut to its headers'
+    widths until a cell changed again. Drawn again here when widths change."""
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        widths = [column.get_render_width(self) for column in self.columns.values()]
+        await super()._on_idle(event)
+        if widths != [column.get_render_width(self) for column in self.columns.values()]:
+            self._clear_caches()
+            self.refresh()
+
+
+def session_row(info: SessionInfo, now: float, state: State | None) -> tuple[Text, ...]:
     """A session's row in the list, one cell per column: Text, so names are not markup."""
     command = info.command if len(info.command) <= 40 else info.command[:39] + "…"
+    word = state.state if state is not None else ""
     return (
         Text(info.name),
+        Text(word, style=STATE_STYLES.get(word, "")),
         Text(info.describe(now)),
         Text(command),
         Text(f"{info.cols}x{info.rows}"),
