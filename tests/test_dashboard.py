@@ -114,22 +114,40 @@ async def test_filter_and_sort(ta: tmuxagent.Server) -> None:
 
 
 async def test_sessions_asking_stand_out_and_come_first(ta: tmuxagent.Server) -> None:
+    ask = [sys.executable, "-c", 'input("Early? [y/N] ")']
+    ta.start("c-early", ask)  # asking before the dashboard starts: no note for it
     for name in ("a-quiet", "b-ask"):
         ta.start(name, ["python3", "-q"])
     app = DashboardApp(ta, interval=TICK, bell=True)
     rang: list[int] = []
     app.bell = lambda: rang.append(1)  # type: ignore[method-assign]
+
+    def notes(name: str) -> list[str]:
+        return [str(n.message) for n in app._notifications if str(n.message).startswith(name)]
+
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: table_cell(app, "b-ask", "state") == "ready")
-        assert table_cell(app, "a-quiet", "state") == "ready"
-        ta.session("b-ask").send('input("Deploy now? [y/N] ")', enter=True)
+        await until(pilot, lambda: table_cell(app, "b-ask", "state") == "ready"
+                    and table_cell(app, "c-early", "state") == "asking")  # fmt: skip
+        # Markup in a question is text; a second question is a second note.
+        two = 'input("Really [/] deploy? [y/N] ") and 0 or input("Sure? [y/N] ")'
+        ta.session("b-ask").send(two, enter=True)
         await until(pilot, lambda: table_cell(app, "b-ask", "state") == "asking")
         cell = app.query_one("#sessions", DataTable).get_cell("b-ask", "state")
         assert "reverse" in str(cell.style) and rang  # it stands out, and the bell rang
-        assert any("b-ask is asking: Deploy now?" in str(n.message) for n in app._notifications)
-        assert app._order == ["a-quiet", "b-ask"]
+        await until(pilot, lambda: notes("b-ask"))
+        assert "b-ask is asking: Really [/] deploy?" in notes("b-ask")[0]
+        # A toast reads its text as markup unless told not to ('[/]' crashed it).
+        assert not any(n.markup for n in app._notifications)
+        ta.session("b-ask").send("n", enter=True)
+        await until(pilot, lambda: len(notes("b-ask")) == 2)
+        assert "Sure?" in notes("b-ask")[1]
+        ta.start("d-late", [sys.executable, "-c", 'input("Late? [y/N] ")'])  # asks at once
+        await until(pilot, lambda: notes("d-late"))
+        assert not notes("c-early") and table_cell(app, "a-quiet", "state") == "ready"
+        assert app._order == ["a-quiet", "b-ask", "c-early", "d-late"]
         await pilot.press("s", "s")  # by name, backwards, then asking first
-        assert app.order == "asking first" and app._order == ["b-ask", "a-quiet"]
+        assert app.order == "asking first"
+        assert app._order == ["b-ask", "c-early", "d-late", "a-quiet"]
 
 
 async def test_focus_send_keys_and_kill(ta: tmuxagent.Server) -> None:

@@ -367,3 +367,17 @@ def _cmdline(pid: str) -> str:
             return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
         return ""
+
+
+def test_tracker_takes_a_session_started_again_under_its_name_as_new(
+    ta: tmuxagent.Server,
+) -> None:
+    tracker = tmuxagent.StateTracker(ta)
+    ta.start("q", [sys.executable, "-c", 'input("Sure? [y/N] ")'])
+    ta.session("q").wait_state("asking", timeout=10)
+    assert tracker.update(ta.sessions())["q"] == (None, tracker.states["q"])
+    ta.session("q").kill()
+    ta.start("q", [sys.executable, "-c", 'input("Sure? [y/N] ")'])
+    ta.session("q").wait_state("asking", timeout=10)
+    was, now = tracker.update(ta.sessions())["q"]
+    assert was is None and now.state == "asking"  # not 'asking, as before'

@@ -44,8 +44,7 @@ def cmd_dashboard(args: Args) -> int:
     server = _server(args)
     from .dashboard import run
 
-    run(server, interval=args.interval, naive=args.naive, bell=args.bell)
-    return 0
+    return run(server, interval=args.interval, naive=args.naive, bell=args.bell)
 
 
 def cmd_demo(args: Args) -> int:

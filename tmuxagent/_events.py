@@ -52,6 +52,7 @@ class StateTracker:
         self.states: dict[str, State] = {}
         self._sizes: dict[str, int] = {}
         self._looked: dict[str, float] = {}
+        self._started: dict[str, tuple[float, str]] = {}
 
     def update(
         self, sessions: Iterable[SessionInfo], sizes: Mapping[str, int] | None = None
@@ -74,10 +75,16 @@ class StateTracker:
             or wall - info.last_output < SETTLING
             or now - self._looked[name] >= QUIET_EVERY
         ]
+        for name, info in infos.items():  # one started again under its name is new
+            started = (info.created, info.log)  # its log is its own, even within a second
+            if self._started.setdefault(name, started) != started:
+                self._started[name] = started
+                self.states.pop(name, None)
         for gone in set(self.states) - set(infos):
             del self.states[gone]
             self._looked.pop(gone, None)
             self._sizes.pop(gone, None)
+            self._started.pop(gone, None)
         if not due:
             return {}
         changes = {}

@@ -77,10 +77,10 @@ class SessionActions(App[None]):
         try:
             command = shlex.join(self.server.session(name).attach_command())
         except TmuxAgentError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         self.copy_to_clipboard(command)
-        self.notify(command, title="attach command (copied)", timeout=10)
+        self.notify(command, title="attach command (copied)", timeout=10, markup=False)
 
     def action_attach(self) -> None:
         name = self._target()
@@ -89,13 +89,16 @@ class SessionActions(App[None]):
         try:
             command = self.server.session(name).attach_command()
         except TmuxAgentError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         try:
             with self.suspend():
                 subprocess.run(command, check=False)  # back here on detach
         except SuspendNotSupported:
-            self.notify(f"cannot attach from here; run: {shlex.join(command)}", severity="warning")
+            self.notify(
+                f"cannot attach from here; run: {shlex.join(command)}",
+                severity="warning", markup=False,
+            )  # fmt: skip
 
     def action_show_log(self) -> None:
         name = self._target()
@@ -106,7 +109,7 @@ class SessionActions(App[None]):
             text = session.transcript()
             path = str(session.log_path)
         except TmuxAgentError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         self.push_screen(LogScreen(name, text, path))
 

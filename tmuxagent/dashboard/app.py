@@ -185,7 +185,7 @@ class DashboardApp(SessionActions):
         for name in snapshot.asking:
             state = self.states.get(name)
             question = f": {state.detail}" if state is not None and state.detail else ""
-            self.notify(f"{name} is asking{question}", title="asking", timeout=6)
+            self.notify(f"{name} is asking{question}", title="asking", timeout=6, markup=False)
         if snapshot.asking and self.bell_on_asking:
             self.bell()
         for name, lines in snapshot.screens.items():
@@ -343,6 +343,9 @@ class DashboardApp(SessionActions):
         self._update_grid(self.clock())
 
 
-def run(server: Server, *, interval: float = 0.1, naive: bool = False, bell: bool = False) -> None:
-    """Run the dashboard on ``server`` until the user quits."""
-    DashboardApp(server, interval=interval, naive=naive, bell=bell).run()
+def run(server: Server, *, interval: float = 0.1, naive: bool = False, bell: bool = False) -> int:
+    """Run the dashboard on ``server`` until the user quits; its exit status
+    (not 0 when it failed)."""
+    app = DashboardApp(server, interval=interval, naive=naive, bell=bell)
+    app.run()
+    return app.return_code or 0

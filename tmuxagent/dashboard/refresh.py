@@ -95,6 +95,7 @@ class Refresher:
         self._full_at = 0.0
         self._tracker = StateTracker(server)
         self._states_at = 0.0  # when states are looked at next
+        self._states_looked = False
 
     def tick(
         self, focused: tuple[str, int] | None = None, shown: Collection[str] | None = None
@@ -162,7 +163,8 @@ class Refresher:
             else:
                 captures = self.server.screens(changed, ansi=True)
         except TmuxAgentError as exc:
-            return Snapshot(sessions=sessions, error=str(exc))
+            return Snapshot(sessions=sessions, error=str(exc),
+                            states=dict(self._tracker.states), asking=asking)  # fmt: skip
         if len(captures) < len(changed):
             self._full_at = 0.0  # some are gone: look at them all next time
         screens = {}
@@ -179,11 +181,18 @@ class Refresher:
 
     def _look_at_states(self, sessions: list[SessionInfo]) -> list[str]:
         """Look again at the states that may have changed; return the
-        sessions that have just started asking."""
+        sessions that have just started asking (or ask something else now; not
+        those that were asking when the dashboard started)."""
         asking = []
         for name, (was, state) in self._tracker.update(sessions).items():
-            if state.state == "asking" and was is not None and was.state != "asking":
+            if state.state != "asking":
+                continue
+            if was is None:  # a new session (or one started again under its name)
+                if self._states_looked:
+                    asking.append(name)
+            elif was.state != "asking" or was.detail != state.detail:
                 asking.append(name)
+        self._states_looked = True
         return asking
 
     def _focus(

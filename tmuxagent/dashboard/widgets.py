@@ -36,7 +36,9 @@ class SessionTable(DataTable[Text]):
     """The session list. Textual's DataTable (8.2) measures its columns when
     idle, but keeps the cells it drew before at their old widths: a list
     drawn between a change and that measure stayed cut to its headers'
-    widths until a cell changed again. Drawn again here when widths change."""
+    widths until a cell changed again. Drawn again here when widths change.
+    (Private API of Textual's: Textual calls each class's ``_on_idle``, so
+    DataTable's runs twice, the second time with nothing left to do.)"""
 
     async def _on_idle(self, event: events.Idle) -> None:
         widths = [column.get_render_width(self) for column in self.columns.values()]
