@@ -110,6 +110,13 @@ OPTIONS: dict[tuple[str, str], list[tuple[str, str, int, str]]] = {
         ("a directory", "{tmp}", 4, "not a socket"),
     ],
     ("-", "--tmux-timeout"): numbers(("zero", "0", 2, "above 0")),
+    ("-", "--host"): [
+        EMPTY,
+        ("huge", BIG, 2, "bad host"),
+        ("an ssh option", "-oProxyCommand=touch /tmp/pwned", 2, "bad host"),
+        ("shell syntax", "h;id", 2, "bad host"),
+        ("a port too big", "h:70000", 2, "bad port"),
+    ],
     ("start", "--cwd"): [
         EMPTY,
         ("huge", BIG, 2, "File name too long"),

@@ -9,9 +9,12 @@ from pathlib import Path
 import tmuxagent
 
 PACKAGE = Path(tmuxagent.__file__).parent
-#: Where output and UIs are allowed: the CLI, its demo, the dashboard, and the
-#: launcher (a program of its own, run in the pane: its stderr is the pane's).
-FACES = {"cli", "_cli_io", "_cli_more", "_cli_states", "_demo", "dashboard", "_launch"}  # the CLI
+#: Where output and UIs are allowed: the CLI, its demo, the dashboard, the
+#: launcher (a program of its own, run in the pane: its stderr is the pane's),
+#: the remote host's bootstrap and server and the CLI's remote face (programs on
+#: either end of an ssh channel, their output the channel's).
+FACES = {"cli", "_cli_io", "_cli_more", "_cli_states", "_demo", "dashboard", "_launch",
+         "_bootstrap", "_remote", "_serve"}  # fmt: skip
 
 
 def modules() -> dict[str, tuple[ast.Module, str]]:

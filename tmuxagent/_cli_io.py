@@ -132,6 +132,8 @@ def option_lines(options: Iterable[Opt]) -> list[str]:
 #: Options that come before the verb.
 GLOBAL_OPTIONS = (
     Opt("--socket", "str", "the tmux server to use", "PATH", short="-S"),
+    Opt("--host", "str", "run on HOST over ssh: [user@]host[:port] (default $TMUXAGENT_HOST)",
+        "HOST", short="-H"),
     Opt("--tmux-timeout", "float", f"seconds one tmux call may take (default {TMUX_TIMEOUT:g})",
         "S", TMUX_TIMEOUT,
         positive=True),
@@ -142,7 +144,10 @@ class Args:
     """Parsed arguments: attributes named after options and positionals."""
 
     socket: str | None
+    host: str | None
     tmux_timeout: float
+    #: The words from the verb on, as given.
+    verb_argv: list[str]
     verb: str
 
     def __getattr__(self, name: str) -> Any:  # only for attributes set by the parser
@@ -267,6 +272,7 @@ def parse(
     if verb is None:
         raise fail(None, f"unknown verb {shown(argv[i])}; one of: {', '.join(verbs)}")
     args.verb = verb.name
+    args.verb_argv = list(argv[i:])
     for opt in verb.options.values():
         setattr(args, opt.dest, [] if opt.kind == "list" else opt.default)
     words: list[str] = []

@@ -41,6 +41,12 @@ if TYPE_CHECKING:
     from ._input import Sent
     from .server import Server
 
+#: Verbs about this machine, whatever the host (the skill is for the agent here).
+LOCAL_VERBS = ("skill",)
+#: The host as its caller named it, when this CLI runs there for a remote
+#: caller (set by _serve): ``list --json`` and ``status --json`` say it.
+HOST_LABEL: str | None = None
+
 DESCRIPTION = (
     "Drive interactive terminal programs in tmux: for agents, scripts and the humans watching them."
 )
@@ -252,7 +258,7 @@ def cmd_status(args: Args) -> int:
     info = session.status()
     data = {**info.as_dict(), **fields(server.states([info]).get(info.name))}
     if args.json:
-        _print_json({**data, "attach": _join(session.attach_command())})
+        _print_json({**data, "host": HOST_LABEL, "attach": _join(session.attach_command())})
     else:
         _print("\n".join(f"{key}: {_visible(plain(key, value))}" for key, value in data.items()))
     return 0
@@ -265,7 +271,8 @@ def cmd_list(args: Args) -> int:
     infos = server.sessions()
     states = server.states(infos) if infos else {}
     if args.json:
-        _print_json([{**i.as_dict(), **fields(states.get(i.name))} for i in infos])
+        _print_json([{**i.as_dict(), **fields(states.get(i.name)), "host": HOST_LABEL}
+                     for i in infos])  # fmt: skip
         return 0
     if not infos:
         return 0
@@ -435,7 +442,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if verb.output:
             check_open()
-        code = verb.call(args)
+        host = args.host if args.host is not None else os.environ.get("TMUXAGENT_HOST")
+        if host and verb.name not in LOCAL_VERBS:
+            from ._remote import cmd_remote
+
+            code = cmd_remote(host, args)
+        else:
+            code = verb.call(args)
         sys.stdout.flush()  # here, so that a closed pipe or a full disk is handled below
         return code
     except WaitTimeout as exc:

@@ -1,0 +1,242 @@
+"""Remote hosts, against a real OpenSSH server on 127.0.0.1.
+
+The host is this machine through sshd, so a remote verb given ``-S`` the
+test's own tmux socket works on the test's own server: what it did can be
+checked locally. The host's side (its tmuxagent server, the code brought
+over) lives in directories of this module's, set for sshd's sessions with
+``SetEnv``; all of it is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import tmuxagent
+from tests.conftest import CLI
+from tests.sshd import Sshd, available
+
+pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
+
+
+def start_host(root: Path, alias: str) -> Sshd:
+    """An sshd whose sessions keep their runtime and cache directories in ``root``."""
+    for name in ("runtime", "cache"):
+        (root / name).mkdir(mode=0o700, parents=True, exist_ok=True)
+    env = f"XDG_RUNTIME_DIR={root}/runtime XDG_CACHE_HOME={root}/cache"
+    return Sshd(root / "sshd", alias=alias, extra=f"SetEnv {env}\n").start()
+
+
+def kill_processes(*needles: str) -> None:
+    """Kill what the hosts left: their tmuxagent servers (their command lines
+    name the hosts' directories) and the ssh masters (they name the config)."""
+    for pid, words in processes():
+        if pid != os.getpid() and any(n.encode() in w for n in needles for w in words):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sshd, Sshd]]:
+    """Two hosts (two sshd), reached through one ssh config."""
+    root = tmp_path_factory.mktemp("hosts")
+    one = start_host(root / "one", "hostone")
+    two = start_host(root / "two", "hosttwo")
+    config = root / "ssh_config"
+    config.write_text(one.config.read_text() + two.config.read_text())
+    saved = os.environ.get("TMUXAGENT_SSH_COMMAND")
+    os.environ["TMUXAGENT_SSH_COMMAND"] = f"ssh -F {config}"
+    try:
+        yield one, two
+    finally:
+        if saved is None:
+            os.environ.pop("TMUXAGENT_SSH_COMMAND", None)
+        else:
+            os.environ["TMUXAGENT_SSH_COMMAND"] = saved
+        one.stop()
+        two.stop()
+        kill_processes(str(root))
+
+
+@pytest.fixture
+def host(hosts: tuple[Sshd, Sshd]) -> str:
+    return hosts[0].alias
+
+
+def test_verbs_run_on_the_host(ta: tmuxagent.Server, cli: CLI, host: str) -> None:
+    started = cli("-H", host, "start", "py", "--", sys.executable, "-q")
+    assert started.returncode == 0, started.stderr
+    assert "started 'py'" in started.stdout
+    py = ta.session("py")  # the host is this machine: the session is on the test's server
+    assert cli.ok("-H", host, "send", "py", "6 * 7", "--enter", "--wait", "^42$") == "42\n"
+    assert py.capture().text.count("42") >= 1
+    listed = json.loads(cli.ok("-H", host, "list", "--json"))
+    assert [(e["name"], e["host"], e["state"]) for e in listed] == [("py", host, "ready")]
+    assert json.loads(cli.ok("list", "--json"))[0]["host"] is None  # here
+    status = cli("-H", host, "status", "nosuch")
+    assert (status.returncode, status.stdout) == (3, "")
+    assert status.stderr.startswith("tmuxagent: no session named 'nosuch'")
+    waited = cli("-H", host, "wait", "py", "--text", "never", "--timeout", "0.5")
+    assert waited.returncode == 1 and "timed out" in waited.stderr
+    # Through the environment, as for every call of an agent.
+    assert "py" in cli.ok("list", env={"TMUXAGENT_HOST": host})
+
+
+def test_files_handed_over_and_taken_home(
+    ta: tmuxagent.Server, cli: CLI, host: str, tmp_path: Path
+) -> None:
+    ta.start("py", [sys.executable, "-q"]).wait_text(">>> ")
+    code = tmp_path / "code.py"
+    code.write_text('print("pasted", 6 * 7)\n')
+    assert "pasted 42" in cli.ok("-H", host, "paste", "py", str(code), "--enter",
+                                 "--wait", "pasted 42")  # fmt: skip
+    assert "piped 1" in cli.ok("-H", host, "paste", "py", "--enter", "--wait", "piped 1",
+                               input='print("piped", 1)\n')  # fmt: skip
+    cast = tmp_path / "out.cast"
+    cli.ok("-H", host, "record", "py", "--cast", str(cast))
+    header = json.loads(cast.read_text().splitlines()[0])
+    assert header["version"] == 2 and oct(cast.stat().st_mode & 0o777) == "0o600"
+
+
+def test_attach_prints_an_ssh_command(cli: CLI, ta: tmuxagent.Server, host: str) -> None:
+    ta.start("sh")
+    printed = cli.ok("-H", host, "attach", "sh", "--print").strip()
+    assert printed.startswith("ssh -F ") and f"-t -- {host} " in printed
+    assert "attach -t =sh:" in printed and "BatchMode" not in printed
+    refused = cli("-H", host, "attach", "sh")  # no terminal here
+    assert refused.returncode == 2 and "a human can run: ssh" in refused.stderr
+
+
+@pytest.mark.parametrize("bad", ["-oProxyCommand=touch /tmp/x", "a b", "a;b", "$(id)",
+                                 "h`id`", "user@", "@h", "h:0", "h:99999", "h:x", "h\n",
+                                 "ssh://-x", "a|b", "a&b", "[::1"])  # fmt: skip
+def test_bad_hosts_are_refused_before_ssh(cli: CLI, bad: str) -> None:
+    proc = cli("-H", bad, "list", env={"TMUXAGENT_SSH_COMMAND": "false"})
+    assert proc.returncode == 2, (bad, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and "host" in proc.stderr
+
+
+def test_unreachable_or_refused_host_exits_4(cli: CLI, tmp_path: Path) -> None:
+    from tests.sshd import free_port
+
+    port = free_port()  # nobody listens there
+    proc = cli("-H", f"127.0.0.1:{port}", "list", timeout=60)
+    assert proc.returncode == 4 and f"127.0.0.1:{port}" in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    refused = Sshd(tmp_path / "sshd", alias="refuses").start()  # our key is not authorized
+    try:
+        (tmp_path / "sshd" / "authorized_keys").write_text("")
+        proc = cli("-H", "refuses", "list", env={"TMUXAGENT_SSH_COMMAND": refused.ssh_command})
+        assert proc.returncode == 4 and "refuses" in proc.stderr
+        assert "Permission denied" in proc.stderr and proc.stderr.count("\n") == 1
+    finally:
+        refused.stop()
+
+
+def test_the_first_call_brings_tmuxagent_over_once(
+    hosts: tuple[Sshd, Sshd], cli: CLI, ta: tmuxagent.Server
+) -> None:
+    two = hosts[1].alias
+    first = cli("-H", two, "list")
+    assert first.returncode == 0, first.stderr
+    again = cli("-H", two, "list")
+    assert again.returncode == 0 and again.stderr == ""
+    if first.stderr:  # unless an earlier test reached this host first
+        assert "was copied to hosttwo:" in first.stderr and "cache/tmuxagent/remote" in first.stderr
+
+
+def test_two_hosts_at_once(hosts: tuple[Sshd, Sshd], cli: CLI, ta: tmuxagent.Server) -> None:
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "tmuxagent", "-H", h.alias, "-S",
+                          str(ta.socket_path), "start", f"s-{h.alias}", "--", "sleep", "30"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for h in hosts
+    ]  # fmt: skip
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    assert {i.name for i in ta.sessions()} == {"s-hostone", "s-hosttwo"}
+
+
+def test_a_lost_connection_mid_wait_exits_4(cli: CLI, ta: tmuxagent.Server, host: str) -> None:
+    ta.start("quiet", ["sleep", "300"])
+    argv = [sys.executable, "-m", "tmuxagent", "-H", host, "-S", str(ta.socket_path),
+            "wait", "quiet", "--text", "never", "--timeout", "60"]  # fmt: skip
+    waiter = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = wait_for_fork(waiter)
+    masters = [p for p in processes() if b"ControlMaster=yes" in b" ".join(p[1])]
+    assert masters
+    for pid, _ in masters:  # the connection to the host drops
+        os.kill(pid, signal.SIGKILL)
+    _, err = waiter.communicate(timeout=30)
+    assert waiter.returncode == 4 and "lost the connection to hostone" in err
+    assert err.count("\n") == 1
+    wait_gone(child)  # the verb on the host stopped too
+
+
+def test_ctrl_c_stops_the_verb_on_the_host(ta: tmuxagent.Server, host: str) -> None:
+    ta.start("quiet", ["sleep", "300"])
+    argv = [sys.executable, "-m", "tmuxagent", "-H", host, "-S", str(ta.socket_path),
+            "wait", "quiet", "--text", "nevermore", "--timeout", "60"]  # fmt: skip
+    waiter = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = wait_for_fork(waiter)
+    waiter.send_signal(signal.SIGINT)
+    _, err = waiter.communicate(timeout=30)
+    assert err == "", err
+    assert waiter.returncode == 130
+    wait_gone(child)
+
+
+def processes() -> list[tuple[int, list[bytes]]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found.append((int(entry.name), (entry / "cmdline").read_bytes().split(b"\0")))
+            except OSError:
+                pass
+    return found
+
+
+def verb_forks() -> list[int]:
+    """The host's forks that run a verb: a process of tmuxagent's server whose
+    parent is one too (a fork keeps its parent's command line)."""
+    serving = {pid for pid, words in processes() if any(b"tmuxagent._serve" in w for w in words)}
+    forks = []
+    for pid in serving:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        parent = int(status.split("PPid:\t", 1)[1].split("\n", 1)[0])
+        if parent in serving and "State:\tZ" not in status:
+            forks.append(pid)
+    return forks
+
+
+def wait_for_fork(caller: subprocess.Popen[str], timeout: float = 30) -> int:
+    """The one verb running on the host (tests run one at a time)."""
+    deadline = time.monotonic() + timeout
+    while not (forks := verb_forks()):
+        assert caller.poll() is None, caller.communicate()
+        assert time.monotonic() < deadline, "no verb runs on the host"
+        time.sleep(0.05)
+    assert len(forks) == 1, forks
+    return forks[0]
+
+
+def wait_gone(pid: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while pid in verb_forks():
+        assert time.monotonic() < deadline, f"the verb on the host ({pid}) still runs"
+        time.sleep(0.05)

@@ -1,0 +1,173 @@
+"""Run on a remote host over ssh, once per channel: check the host, bring
+tmuxagent over if it lacks this version, start its server (``_serve``).
+
+This file's source is sent to ``python3`` on the host, so it needs only the
+standard library and must parse on old Pythons (3.7 and up) to be able to
+say that they are too old. It reads one JSON line on stdin:
+``{"code", "version", "sha256", "size"}``; when it has no copy of that
+tmuxagent it prints ``{"need": "payload"}`` and reads a zip of the package
+(``size`` bytes, checked against ``sha256``) into
+``${XDG_CACHE_HOME:-~/.cache}/tmuxagent/remote/SHA``. Then it makes sure a
+server answers on ``${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID/serve-CODE.sock``
+and prints one JSON line: ``{"socket", "python", "tmux", "installed"}``, or
+``{"error": ...}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
+#: The server's start: the code's directory first on the path (None: installed).
+SERVE = (
+    "import sys\n"
+    "if sys.argv[1]: sys.path.insert(0, sys.argv[1])\n"
+    "from tmuxagent._serve import main\n"
+    "sys.exit(main(sys.argv[2:]))\n"
+)
+
+
+def private_dir(path: str) -> str:
+    """``path``, made 0700 or checked to be this user's own and private."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise RuntimeError(f"{path} is not a private directory of this user")
+    return path
+
+
+def answers(path: str) -> bool:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+def tmux_version() -> str | None:
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        return None
+    out = subprocess.run(
+        [tmux, "-V"], capture_output=True, text=True, timeout=10, check=False
+    ).stdout
+    return out.strip()
+
+
+def too_old(version: str) -> bool:
+    """Whether ``tmux -V``'s words name a tmux older than 3.2."""
+    number = version.rsplit(None, 1)[-1] if version.split() else ""
+    digits = "".join(c if c.isdigit() or c == "." else " " for c in number).split()
+    if not digits:
+        return False  # 'tmux master', 'tmux next-3.5': newer
+    parts = [int(p) for p in digits[0].split(".") if p][:2]
+    return parts < [3, 2]
+
+
+def installed(want: dict[str, Any]) -> bool:
+    """Whether this Python already has tmuxagent of the wanted version."""
+    try:
+        import tmuxagent  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return False
+    return bool(getattr(tmuxagent, "__version__", None) == want["version"])
+
+
+def unpack(want: dict[str, Any], stdin: BinaryIO, out: Any) -> str:
+    """The directory that holds the wanted code, fetched from stdin if new."""
+    home = os.path.expanduser("~")
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+    root = private_dir(os.path.join(cache, "tmuxagent", "remote"))
+    target = os.path.join(root, want["sha256"][:32])
+    if os.path.isfile(os.path.join(target, "tmuxagent", "_serve.py")):
+        return target
+    out.write(json.dumps({"need": "payload"}) + "\n")
+    out.flush()
+    data = stdin.read(want["size"])
+    if hashlib.sha256(data).hexdigest() != want["sha256"]:
+        raise RuntimeError("the tmuxagent sent over was damaged on the way (hash differs)")
+    temporary = tempfile.mkdtemp(dir=root, prefix=".new-")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            parts = name.split("/")
+            if name.startswith("/") or ".." in parts or parts[0] != "tmuxagent":
+                raise RuntimeError(f"refusing a file named {name!r} in the archive")
+        archive.extractall(temporary)
+    try:
+        os.rename(temporary, target)
+    except OSError:  # another call put it there first
+        shutil.rmtree(temporary, ignore_errors=True)
+    return target
+
+
+def start_server(code_dir: str, path: str, code: str, log: str) -> None:
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", SERVE, code_dir, path, code],
+            stdin=subprocess.DEVNULL, stdout=fd, stderr=fd,
+            cwd=os.path.expanduser("~"), start_new_session=True,
+        )  # fmt: skip
+    finally:
+        os.close(fd)
+    deadline = time.monotonic() + 20
+    while not answers(path):
+        if process.poll() is not None or time.monotonic() > deadline:
+            with open(log, errors="replace") as f:
+                last = [line.strip() for line in f.readlines()[-3:] if line.strip()]
+            raise RuntimeError("its tmuxagent server did not start: " + " / ".join(last))
+        time.sleep(0.02)
+
+
+def bootstrap(stdin: BinaryIO, out: Any) -> dict[str, Any]:
+    python = ".".join(str(n) for n in sys.version_info[:3])
+    if sys.version_info < (3, 11):  # noqa: UP036 - this runs on the host's Python
+        return {"error": f"its python3 is {python}; tmuxagent needs 3.11 or newer"}
+    tmux = tmux_version()
+    if tmux is None:
+        return {"error": "it has no tmux on PATH; install tmux 3.2 or newer there"}
+    if too_old(tmux):
+        return {"error": f"its {tmux} is too old; tmuxagent needs tmux 3.2 or newer"}
+    want = json.loads(stdin.readline())
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
+    base = private_dir(os.path.join(runtime, f"tmuxagent-{os.getuid()}"))
+    path = os.path.join(base, f"serve-{want['code']}.sock")
+    result = {"socket": path, "python": python, "tmux": tmux, "installed": None}
+    if answers(path):
+        return result
+    code_dir = ""
+    if not installed(want):
+        code_dir = result["installed"] = unpack(want, stdin, out)
+    start_server(code_dir, path, want["code"], os.path.join(base, "serve.log"))
+    return result
+
+
+def main() -> None:
+    out = sys.stdout
+    try:
+        result = bootstrap(sys.stdin.buffer, out)
+    except Exception as exc:  # said to the caller, who names the host
+        result = {"error": str(exc) or type(exc).__name__}
+    out.write(json.dumps(result) + "\n")
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""The host's side of a remote channel: a small long-lived process that runs
+tmuxagent's verbs where tmux runs.
+
+``python3 -m tmuxagent._serve SOCKET CODE_ID`` listens on a Unix socket in
+the user's private directory (the local ssh forwards a socket of its own to
+it over its master connection: no remote shell, no Python start per call).
+Each connection is one verb: a fork of this warm process runs the CLI's own
+``main`` with the connection's frames as its standard streams, so a remote
+verb prints, waits and exits exactly as a local one. It exits after
+``IDLE`` seconds without a connection, or when another one takes its socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+
+from ._wire import (
+    EXIT,
+    HELLO,
+    REQUEST,
+    SIGNAL,
+    STDERR,
+    STDIN,
+    STDIN_END,
+    STDOUT,
+    ProtocolError,
+    Wire,
+)
+
+#: Seconds without a connection after which the server exits.
+IDLE = 600.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        sys.stderr.write("usage: python3 -m tmuxagent._serve SOCKET CODE_ID\n")
+        return 2
+    serve(args[0], args[1])
+    return 0
+
+
+def warm() -> None:
+    """Import what verbs use, once, before forking for each of them."""
+    import importlib
+
+    from . import cli
+
+    for verb in cli.VERBS.values():
+        func = getattr(verb, "func", None)
+        if isinstance(func, str) and ":" in func:
+            importlib.import_module("." + func.split(":", 1)[0], __package__)
+    for module in ("_states", "_profiles", "_events", "_waits", "_read", "_input", "_screen"):
+        importlib.import_module("." + module, __package__)
+
+
+def serve(path: str, code: str, idle: float = IDLE) -> None:
+    warm()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # the caller found nobody answering on it
+    old = os.umask(0o077)
+    try:
+        listener.bind(path)
+    finally:
+        os.umask(old)
+    listener.listen(16)
+    inode = os.stat(path).st_ino
+    children: set[int] = set()
+    last = time.monotonic()
+    try:
+        while True:
+            for pid in list(children):
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0]:
+                        children.discard(pid)
+                except ChildProcessError:
+                    children.discard(pid)
+            now = time.monotonic()
+            if children:
+                last = now
+            ready, _, _ = select.select([listener], [], [], 1.0)
+            if ready:
+                conn, _ = listener.accept()
+                pid = os.fork()
+                if pid == 0:
+                    listener.close()
+                    _serve_one(conn, code)  # never returns
+                children.add(pid)
+                conn.close()
+                last = time.monotonic()
+            elif not children and now - last > idle:
+                return
+            try:
+                if os.stat(path).st_ino != inode:  # another server took the socket
+                    return
+            except FileNotFoundError:
+                return
+    finally:
+        listener.close()
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_ino == inode:
+                os.unlink(path)
+
+
+def _serve_one(conn: socket.socket, code: str) -> None:
+    """In a fork: run one verb for the connection, then exit."""
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        status = _run_verb(Wire(conn), code)
+    except BaseException:  # nothing may escape a fork
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _run_verb(wire: Wire, code: str) -> int:
+    wire.send_json(HELLO, {"code": code})
+    first = wire.read()
+    if first is None or first[0] != REQUEST:
+        return 1
+    request = Wire.parse_json(first[1])
+    argv = request.get("argv")
+    if request.get("code") != code or not isinstance(argv, list):
+        # Another version of tmuxagent asked: it starts its own server.
+        wire.send_json(EXIT, {"code": None, "error": "another version"})
+        return 0
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    os.dup2(in_r, 0)
+    os.dup2(out_w, 1)
+    os.dup2(err_w, 2)
+    for fd in (in_r, out_w, err_w):
+        os.close(fd)
+    relay = _Relay(wire, in_w, out_r, err_r)
+    thread = threading.Thread(target=relay.run, daemon=True)
+    thread.start()
+    from . import cli
+
+    label = request.get("host")
+    cli.HOST_LABEL = label if isinstance(label, str) else None
+    status = 1
+    try:
+        status = cli.main([str(word) for word in argv])
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
+        with contextlib.suppress(OSError):
+            sys.stderr.flush()
+    except KeyboardInterrupt:
+        status = 130
+    relay.finish()
+    thread.join(5)
+    if not relay.gone:
+        wire.send_json(EXIT, {"code": status})
+    return 0
+
+
+class _Relay:
+    """Carries the verb's output to the client and the client's input and
+    Ctrl-C to the verb, until the verb is over."""
+
+    def __init__(self, wire: Wire, stdin: int, stdout: int, stderr: int) -> None:
+        self.wire = wire
+        self.stdin: int | None = stdin
+        self.outputs = {stdout: STDOUT, stderr: STDERR}
+        self.pending = b""  # input not taken by the verb yet
+        self.gone = False  # the client went away
+        self.ended = False  # the client's input is all here
+        self._done_r, self._done_w = os.pipe()
+        os.set_blocking(stdin, False)
+
+    def finish(self) -> None:
+        os.write(self._done_w, b"x")
+
+    def run(self) -> None:
+        sock = self.wire.sock.fileno()
+        while True:
+            while self.wire.buffered() and not self.gone:  # sent with the request
+                self._take_input()
+            poller = select.poll()
+            for fd in self.outputs:
+                poller.register(fd, select.POLLIN)
+            poller.register(self._done_r, select.POLLIN)
+            if not self.gone:
+                poller.register(sock, select.POLLIN)
+            if self.stdin is not None and self.pending:
+                poller.register(self.stdin, select.POLLOUT)
+            events = dict(poller.poll())
+            for fd, kind in self.outputs.items():
+                if fd in events:
+                    self._carry(fd, kind)
+            if sock in events and not self.gone:
+                self._take_input()
+            if self.stdin is not None and self.stdin in events:
+                self._give_input()
+            if self._done_r in events:
+                for fd, kind in self.outputs.items():  # what is left, without waiting
+                    os.set_blocking(fd, False)
+                    while self._carry(fd, kind):
+                        pass
+                return
+
+    def _carry(self, fd: int, kind: bytes) -> bool:
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return False
+        if data and not self.gone:
+            try:
+                self.wire.send(kind, data)
+            except OSError:
+                self._lost()
+        return bool(data)
+
+    def _take_input(self) -> None:
+        try:
+            frame = self.wire.read()
+        except (OSError, ProtocolError):
+            frame = None
+        if frame is None:
+            self._lost()
+            return
+        kind, data = frame
+        if kind == STDIN and self.stdin is not None:
+            self.pending += data
+            self._give_input()
+        elif kind == STDIN_END:
+            self.ended = True
+            self._give_input()
+        elif kind == SIGNAL:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def _give_input(self) -> None:
+        if self.stdin is None:
+            return
+        try:
+            while self.pending:
+                written = os.write(self.stdin, self.pending)
+                self.pending = self.pending[written:]
+        except BlockingIOError:
+            return
+        except OSError:  # the verb closed its input
+            self.pending = b""
+        if self.ended:
+            os.close(self.stdin)
+            self.stdin = None
+
+    def _lost(self) -> None:
+        """The client is gone (killed, or its connection lost): stop the verb
+        as Ctrl-C would, and drop its output."""
+        if not self.gone:
+            self.gone = True
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
