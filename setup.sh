@@ -22,6 +22,12 @@ if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
     minor=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     missing+=("python$minor-venv")
 fi
+# For the remote-host tests (a real sshd on 127.0.0.1): OpenSSH, when we may
+# install it; without it those tests are skipped.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+    command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=()
     if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then

@@ -9,6 +9,7 @@ over) lives in directories of this module's, set for sshd's sessions with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -80,6 +81,7 @@ def test_verbs_run_on_the_host(ta: tmuxagent.Server, cli: CLI, host: str) -> Non
     py = ta.session("py")  # the host is this machine: the session is on the test's server
     assert cli.ok("-H", host, "send", "py", "6 * 7", "--enter", "--wait", "^42$") == "42\n"
     assert py.capture().text.count("42") >= 1
+    assert cli.ok("-H", host, "wait", "py", "--state", "ready").startswith("ready")
     listed = json.loads(cli.ok("-H", host, "list", "--json"))
     assert [(e["name"], e["host"], e["state"]) for e in listed] == [("py", host, "ready")]
     assert json.loads(cli.ok("list", "--json"))[0]["host"] is None  # here
@@ -210,7 +212,8 @@ def processes() -> list[tuple[int, list[bytes]]]:
 
 def verb_forks() -> list[int]:
     """The host's forks that run a verb: a process of tmuxagent's server whose
-    parent is one too (a fork keeps its parent's command line)."""
+    parent is one too (a fork keeps its parent's command line), with a pipe
+    for its stdin (the one that waits for the next call has /dev/null)."""
     serving = {pid for pid, words in processes() if any(b"tmuxagent._serve" in w for w in words)}
     forks = []
     for pid in serving:
@@ -219,8 +222,10 @@ def verb_forks() -> list[int]:
         except OSError:
             continue
         parent = int(status.split("PPid:\t", 1)[1].split("\n", 1)[0])
-        if parent in serving and "State:\tZ" not in status:
-            forks.append(pid)
+        with contextlib.suppress(OSError):
+            piped = os.readlink(f"/proc/{pid}/fd/0").startswith("pipe:")
+            if parent in serving and "State:\tZ" not in status and piped:
+                forks.append(pid)
     return forks
 
 

@@ -287,6 +287,15 @@ def load(directories: list[str] | None = None) -> list[Profile]:
     return profiles
 
 
+def warm() -> None:
+    """Load the profiles and compile all their patterns: for a process that
+    forks for each call (the host's server), so no call does it again."""
+    for profile in load():
+        for pattern in [*profile.identify, *(p for r in profile.rules
+                                             for p in (r.pattern, r.unless) if p)]:  # fmt: skip
+            pattern.search("")
+
+
 def _cache_path() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "tmuxagent", "profiles.json")

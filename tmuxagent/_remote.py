@@ -11,11 +11,9 @@ machine's agent and runs here.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
-import threading
 
 from ._poll import TMUX_TIMEOUT
 from ._ssh import HostError, HostSpec, Link, parse_host
@@ -30,6 +28,7 @@ from ._wire import (
     STDOUT,
     ProtocolError,
     Wire,
+    words,
 )
 
 TYPE_CHECKING = False
@@ -94,25 +93,16 @@ def _create_private(path: str) -> int:
 
 def _attach(spec: HostSpec, args: Args) -> int:
     """Attach through ssh with a terminal (or print the command that does)."""
-    import io
     import shlex
     import sys
 
     argv = ["attach", args.name, "--print"] + (["--read-only"] if args.read_only else [])
     prefix = ["--socket", args.socket] if args.socket is not None else []
-    buffer = io.BytesIO()
-    read_end, write_end = os.pipe()
-    reader = threading.Thread(target=lambda: buffer.write(_read_all(read_end)), daemon=True)
-    reader.start()
-    try:
-        code = run_verb(spec, prefix + argv, stdout=write_end)
-    finally:
-        os.close(write_end)
-    reader.join()
-    os.close(read_end)
+    buffer = bytearray()
+    code = run_verb(spec, prefix + argv, stdout=buffer)
     if code != 0:
         return code
-    remote = buffer.getvalue().decode("utf-8", "surrogateescape").strip()
+    remote = bytes(buffer).decode("utf-8", "surrogateescape").strip()
     command = Link(spec).argv("-t", command=remote, batch=False)  # it may ask for a password
     if args.print:
         sys.stdout.write(shlex.join(command) + "\n")
@@ -124,41 +114,38 @@ def _attach(spec: HostSpec, args: Args) -> int:
     os.execvp(command[0], command)
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 16):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
-             stdout: int = 1) -> int:  # fmt: skip
-    """Run the CLI's ``argv`` on the host: its output to ``stdout`` and fd 2,
-    ``stdin`` as its input; returns its exit code. HostError (exit 4) when
+             stdout: int | bytearray = 1) -> int:  # fmt: skip
+    """Run the CLI's ``argv`` on the host: its output to ``stdout`` (a
+    descriptor, or a buffer to add to) and fd 2, ``stdin`` as its input;
+    returns its exit code. HostError (exit 4) when
     the host cannot be reached, or the connection is lost on the way."""
     link = Link(spec)
-    wire = _greeted(link)
-    for note in link.notes:  # said once: the channel is set up once
-        sys.stderr.write(f"tmuxagent: {note}\n")
+    data = stdin or b""
+    frames = [(REQUEST, words(link.code, spec.text, *argv))]
+    frames += [(STDIN, data[i : i + (1 << 20)]) for i in range(0, len(data), 1 << 20)]
+    frames.append((STDIN_END, b""))
     interrupts = 0
+    wire: Wire | None = None  # None while the request is on its way
 
     def interrupt(signum: int, frame: object) -> None:
         nonlocal interrupts
         interrupts += 1
         if interrupts > 1:  # a second Ctrl-C does not wait for the host
             raise KeyboardInterrupt
-        with contextlib.suppress(OSError):
-            wire.send(SIGNAL)
+        if wire is not None:
+            _tell(wire, SIGNAL)
 
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, interrupt)
     try:
-        wire.send_json(REQUEST, {"argv": argv, "code": link.code, "host": spec.text})
-        data = stdin or b""
-        for start in range(0, len(data), 1 << 20):
-            wire.send(STDIN, data[start : start + (1 << 20)])
-        wire.send(STDIN_END)
+        previous = signal.signal(signal.SIGINT, interrupt)
+    except ValueError:  # not the main thread: Ctrl-C is not ours to take
+        previous = None
+    try:
+        wire = _sent(link, frames)
+        for note in link.notes:  # said once: the channel is set up once
+            sys.stderr.write(f"tmuxagent: {note}\n")
+        if interrupts:
+            _tell(wire, SIGNAL)
         broken = False
         while True:
             try:
@@ -168,32 +155,40 @@ def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
             if frame is None:
                 raise HostError(f"lost the connection to {spec}")
             kind, data = frame
-            if kind in (STDOUT, STDERR):
-                if kind == STDOUT and broken:
-                    continue
+            if kind == STDOUT and isinstance(stdout, bytearray):
+                stdout += data
+            elif kind == STDOUT and isinstance(stdout, int) and not broken:
                 try:
-                    _write_all(stdout if kind == STDOUT else 2, data)
+                    _write_all(stdout, data)
+                except BrokenPipeError:  # as a local verb: the reader is gone, the rest dropped
+                    broken = True
+            elif kind == STDERR:
+                try:
+                    _write_all(2, data)
                 except BrokenPipeError:
-                    broken = True  # as a local verb: the reader is gone, the rest is dropped
+                    pass
             elif kind == EXIT:
-                code = Wire.parse_json(data).get("code")
-                if not isinstance(code, int):
+                if not data.isdigit():
                     raise HostError(f"{spec}: its tmuxagent server is another version")
-                return 0 if broken else code
+                return 0 if broken else int(data)
     except OSError as exc:
         raise HostError(f"lost the connection to {spec}: {exc.strerror or exc}") from None
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-        wire.sock.close()
+        if wire is not None:
+            wire.sock.close()
 
 
-def _greeted(link: Link) -> Wire:
-    """A connection that the host's server has greeted (a channel whose
-    server is gone answers nothing: it is opened again, once)."""
+def _sent(link: Link, frames: list[tuple[bytes, bytes]]) -> Wire:
+    """A connection that carried ``frames`` to the host's server, which
+    greeted it. No greeting means that no server is behind the channel and
+    the request was not run: the channel is opened again, once."""
     for attempt in range(2):
         wire = Wire(link.connect())
         try:
+            for kind, data in frames:
+                wire.send(kind, data)
             hello = wire.read()
         except (OSError, ProtocolError):
             hello = None
@@ -203,6 +198,13 @@ def _greeted(link: Link) -> Wire:
         if attempt == 0:
             link.open(again=True)
     raise HostError(f"{link.spec}: its tmuxagent server does not answer")
+
+
+def _tell(wire: Wire, kind: bytes) -> None:
+    try:
+        wire.send(kind)
+    except OSError:  # the connection is gone: the read that follows says so
+        pass
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -32,6 +32,7 @@ from ._wire import (
     STDOUT,
     ProtocolError,
     Wire,
+    split_words,
 )
 
 #: Seconds without a connection after which the server exits.
@@ -57,12 +58,20 @@ def warm() -> None:
         func = getattr(verb, "func", None)
         if isinstance(func, str) and ":" in func:
             importlib.import_module("." + func.split(":", 1)[0], __package__)
-    for module in ("_states", "_profiles", "_events", "_waits", "_read", "_input", "_screen"):
-        importlib.import_module("." + module, __package__)
+    for module in ("_states", "_events", "_waits", "_read", "_input", "_screen", "_record",
+                   "_tty", "shlex", "tomllib", "datetime"):  # fmt: skip
+        importlib.import_module("." + module if module.startswith("_") else module, __package__)
+    from ._profiles import warm as warm_profiles
+
+    with contextlib.suppress(Exception):  # a broken profile is reported by the verbs
+        warm_profiles()
 
 
 def serve(path: str, code: str, idle: float = IDLE) -> None:
+    import gc
+
     warm()
+    gc.freeze()  # the forks' collections leave these objects (and their pages) alone
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)  # the caller found nobody answering on it
@@ -73,41 +82,72 @@ def serve(path: str, code: str, idle: float = IDLE) -> None:
         os.umask(old)
     listener.listen(16)
     inode = os.stat(path).st_ino
-    children: set[int] = set()
+    # A fork waits in accept() before the call comes (a fork costs ~3 ms):
+    # it says on this pipe when it took one, and another is made to wait.
+    took_r, took_w = os.pipe()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # and the spare goes too
+    spare = 0
+    busy: set[int] = set()
     last = time.monotonic()
     try:
         while True:
-            for pid in list(children):
-                try:
-                    if os.waitpid(pid, os.WNOHANG)[0]:
-                        children.discard(pid)
-                except ChildProcessError:
-                    children.discard(pid)
-            now = time.monotonic()
-            if children:
-                last = now
-            ready, _, _ = select.select([listener], [], [], 1.0)
+            if not spare:
+                spare = os.fork()
+                if spare == 0:
+                    os.close(took_r)
+                    _wait_for_call(listener, took_w, code)  # never returns
+            ready, _, _ = select.select([took_r], [], [], 1.0)
             if ready:
-                conn, _ = listener.accept()
-                pid = os.fork()
-                if pid == 0:
-                    listener.close()
-                    _serve_one(conn, code)  # never returns
-                children.add(pid)
-                conn.close()
+                os.read(took_r, 1)
+                busy.add(spare)
+                spare = 0
                 last = time.monotonic()
-            elif not children and now - last > idle:
-                return
-            try:
-                if os.stat(path).st_ino != inode:  # another server took the socket
-                    return
-            except FileNotFoundError:
+            for pid in list(busy) + [spare] * bool(spare):
+                try:
+                    done = os.waitpid(pid, os.WNOHANG)[0] != 0
+                except ChildProcessError:
+                    done = True
+                if done:
+                    busy.discard(pid)
+                    spare = 0 if pid == spare else spare
+            if busy:
+                last = time.monotonic()
+            elif time.monotonic() - last > idle or _taken(path, inode):
                 return
     finally:
+        if spare:
+            with contextlib.suppress(OSError):
+                os.kill(spare, signal.SIGKILL)
+                os.waitpid(spare, 0)
         listener.close()
         with contextlib.suppress(OSError):
             if os.stat(path).st_ino == inode:
                 os.unlink(path)
+
+
+def _taken(path: str, inode: int) -> bool:
+    """Whether another server took the socket (or it was removed)."""
+    try:
+        return os.stat(path).st_ino != inode
+    except FileNotFoundError:
+        return True
+
+
+def _wait_for_call(listener: socket.socket, took: int, code: str) -> None:
+    """In a fork: take the next call, say so, run it, exit (or exit when the
+    server is gone: then nobody would make the next one wait)."""
+    parent = os.getppid()
+    try:
+        while not select.select([listener], [], [], 2.0)[0]:
+            if os.getppid() != parent:
+                os._exit(0)
+        conn, _ = listener.accept()
+        os.write(took, b"x")
+    except BaseException:  # killed while waiting (the server exits)
+        os._exit(0)
+    listener.close()
+    os.close(took)
+    _serve_one(conn, code)
 
 
 def _serve_one(conn: socket.socket, code: str) -> None:
@@ -123,15 +163,13 @@ def _serve_one(conn: socket.socket, code: str) -> None:
 
 
 def _run_verb(wire: Wire, code: str) -> int:
-    wire.send_json(HELLO, {"code": code})
+    wire.send(HELLO, code.encode())
     first = wire.read()
     if first is None or first[0] != REQUEST:
         return 1
-    request = Wire.parse_json(first[1])
-    argv = request.get("argv")
-    if request.get("code") != code or not isinstance(argv, list):
-        # Another version of tmuxagent asked: it starts its own server.
-        wire.send_json(EXIT, {"code": None, "error": "another version"})
+    asked, label, *argv = split_words(first[1])
+    if asked != code:  # another version of tmuxagent: it starts its own server
+        wire.send(EXIT)
         return 0
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
@@ -146,11 +184,10 @@ def _run_verb(wire: Wire, code: str) -> int:
     thread.start()
     from . import cli
 
-    label = request.get("host")
-    cli.HOST_LABEL = label if isinstance(label, str) else None
+    cli.HOST_LABEL = label
     status = 1
     try:
-        status = cli.main([str(word) for word in argv])
+        status = cli.main(argv)
         with contextlib.suppress(OSError):
             sys.stdout.flush()
         with contextlib.suppress(OSError):
@@ -160,7 +197,7 @@ def _run_verb(wire: Wire, code: str) -> int:
     relay.finish()
     thread.join(5)
     if not relay.gone:
-        wire.send_json(EXIT, {"code": status})
+        wire.send(EXIT, str(status).encode())
     return 0
 
 

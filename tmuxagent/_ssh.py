@@ -13,14 +13,8 @@ name on the host.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
+import _socket  # not socket: a CLI call to a host must start fast (see bench/remote.py)
 import os
-import re
-import socket
-import subprocess
-import time
 
 from ._files import secure_dir
 from ._host import absolute
@@ -28,6 +22,7 @@ from .errors import TmuxError, UsageError, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
     from typing import Any
 
 #: Seconds an idle master connection stays up (the server on the host has its own).
@@ -35,8 +30,26 @@ PERSIST = 600
 #: Seconds the first connection and the bootstrap may take.
 CONNECT_TIMEOUT = 30
 
-_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
-_HOST = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\]")
+_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+_ADDRESS = frozenset("0123456789abcdefABCDEF:.")
+
+
+def _is_name(text: str) -> bool:
+    """A user or host name: letters, digits, '.', '_', '-', not first '-' or '.'."""
+    return bool(text) and text[0] not in "-." and set(text) <= _NAME
+
+
+def sha256(data: bytes) -> str:
+    """The SHA-256 of ``data`` in hex, without loading OpenSSL when the
+    interpreter has its own (a few ms of each CLI call)."""
+    try:
+        from _sha256 import sha256 as new  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        try:
+            from _sha2 import sha256 as new  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            from hashlib import sha256 as new
+    return str(new(data).hexdigest())
 
 
 class HostError(TmuxError):
@@ -84,10 +97,11 @@ def parse_host(text: str) -> HostSpec:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise UsageError(f"bad port in host {shown(text)}: give [user@]host[:port]")
         port = int(port_text)
+    bracketed = host.startswith("[") and host.endswith("]") and len(host) > 2
     if (
         len(text) > 300  # a host name has at most 253 characters
-        or not _HOST.fullmatch(host)
-        or (user is not None and not _USER.fullmatch(user))
+        or not (_is_name(host) or (bracketed and set(host[1:-1]) <= _ADDRESS))
+        or (user is not None and not _is_name(user))
         or text.startswith("-")
     ):
         raise UsageError(
@@ -117,11 +131,11 @@ def code_id() -> str:
     times (a new install or an edit makes a new server on the host)."""
     from . import __version__
 
-    digest = hashlib.sha256(__version__.encode())
+    seen = [__version__]
     for path in package_files():
         st = os.stat(path)
-        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-    return digest.hexdigest()[:16]
+        seen.append(f"{path}\0{st.st_size}\0{st.st_mtime_ns}")
+    return sha256("\0".join(seen).encode())[:16]
 
 
 def package_files() -> list[str]:
@@ -166,11 +180,11 @@ class Link:
 
     def __init__(self, spec: HostSpec) -> None:
         self.spec = spec
-        self.ssh = ssh_command()
         self.code = code_id()
-        key = hashlib.sha256(json.dumps([self.ssh, spec.host, spec.user, spec.port]).encode())
+        # The ssh command as written: it is split (shlex) only when ssh runs.
+        command = os.environ.get("TMUXAGENT_SSH_COMMAND", "").strip()
+        name = sha256(repr((command, spec.host, spec.user, spec.port)).encode())[:16]
         folder = hosts_dir()
-        name = key.hexdigest()[:16]
         self.control_path = os.path.join(folder, f"{name}.ctl")
         self.socket_path = os.path.join(folder, f"{name}-{self.code[:8]}.sock")
         self._lock_path = os.path.join(folder, f"{name}.lock")
@@ -180,7 +194,7 @@ class Link:
     def argv(self, *options: str, command: str | None = None, batch: bool = True) -> list[str]:
         """An ssh command line for this host through the master connection
         (``batch``: it never prompts)."""
-        argv = [*self.ssh, "-o", f"ControlPath={self.control_path}"]
+        argv = [*ssh_command(), "-o", f"ControlPath={self.control_path}"]
         if batch:
             argv += ["-o", "BatchMode=yes"]
         if self.spec.port is not None:
@@ -192,7 +206,7 @@ class Link:
             argv.append(command)
         return argv
 
-    def connect(self) -> socket.socket:
+    def connect(self) -> _socket.socket:
         """A connection to tmuxagent's server on the host (the channel is
         opened first when it is not)."""
         sock = self._try_connect()
@@ -203,8 +217,8 @@ class Link:
                 raise HostError(f"{self.spec}: the channel to its tmuxagent server did not open")
         return sock
 
-    def _try_connect(self) -> socket.socket | None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    def _try_connect(self) -> _socket.socket | None:
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             sock.connect(self.socket_path)
         except OSError:
@@ -215,6 +229,7 @@ class Link:
     def open(self, *, again: bool = False) -> None:
         """Start the master, the host's server and the forward, as needed
         (``again``: the forward answers but nothing is behind it)."""
+        import contextlib
         import fcntl
 
         fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
@@ -237,6 +252,8 @@ class Link:
     def _run(
         self, argv: list[str], timeout: float = CONNECT_TIMEOUT
     ) -> subprocess.CompletedProcess[str]:
+        import subprocess
+
         try:
             return subprocess.run(
                 argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -252,6 +269,7 @@ class Link:
         return self._run(self.argv("-O", "check"), timeout=10).returncode == 0
 
     def _start_master(self) -> None:
+        import subprocess
         import tempfile
 
         with tempfile.TemporaryFile("w+", errors="replace") as errors:
@@ -282,6 +300,8 @@ class Link:
         """Start tmuxagent's server on the host (bringing tmuxagent over if
         needed); returns its socket's path there."""
         import base64
+        import json
+        import subprocess
         import zlib
 
         from . import __version__, _bootstrap
@@ -290,7 +310,7 @@ class Link:
             source = base64.b64encode(zlib.compress(f.read())).decode()
         data = payload()
         want = {"code": self.code, "version": __version__, "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
+                "sha256": sha256(data)}  # fmt: skip
         command = "exec python3 -c 'import sys; exec(sys.stdin.buffer.readline())'"
         first = f"import base64, zlib; exec(zlib.decompress(base64.b64decode('{source}')))\n"
         process = subprocess.Popen(
@@ -330,6 +350,9 @@ class Link:
         return socket_path
 
     def _answer(self, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+        import json
+        import time
+
         assert process.stdout is not None
         deadline = time.monotonic() + CONNECT_TIMEOUT
         line = process.stdout.readline()  # the bootstrap answers within its own limits
@@ -342,6 +365,8 @@ class Link:
         return answer if isinstance(answer, dict) else {}
 
     def _forward(self, remote: str) -> None:
+        import contextlib
+
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.socket_path)
         self._run(self.argv("-O", "cancel", "-L", f"{self.socket_path}:{remote}"), timeout=10)

@@ -1,56 +1,56 @@
 """Frames on a byte stream: what crosses the SSH channel to a remote host.
 
 A frame is a kind (one byte), a length (four bytes, big-endian) and that
-many bytes. The host greets with HELLO; the client sends one REQUEST
-(JSON), then the verb's standard
-input (STDIN frames, then STDIN_END) and SIGNAL frames for Ctrl-C; the host
-answers with STDOUT and STDERR frames as the verb writes, then EXIT (JSON
-with its exit code). Nothing in a frame is ever run through a shell.
+many bytes. The host greets with HELLO; the client sends one REQUEST, then
+the verb's standard input (STDIN frames, then STDIN_END) and SIGNAL frames
+for Ctrl-C; the host answers with STDOUT and STDERR frames as the verb
+writes, then EXIT. Nothing in a frame is ever run through a shell.
+
+The payloads are bytes and NUL-separated words (no argument can hold a
+NUL): a CLI call pays for no JSON or struct module.
 """
 
 from __future__ import annotations
 
-import json
-import socket
-import struct
-import threading
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from _socket import socket
 
-HEADER = struct.Struct("!cI")
+HEADER_SIZE = 5
 #: The largest frame either end accepts.
 MAX_FRAME = 64 << 20
 
-HELLO = b"H"  # host, first: {"code": CODE_ID} (none: no server behind the channel)
-REQUEST = b"R"  # client: {"argv": [...], "code": CODE_ID}
+HELLO = b"H"  # host, first: its code id (no hello: no server behind the channel)
+REQUEST = b"R"  # client: code id, host as named, then the verb's argv: NUL-separated
 STDIN = b"I"  # client: bytes for the verb's standard input
 STDIN_END = b"i"  # client: the end of that input
 SIGNAL = b"S"  # client: the user pressed Ctrl-C
 STDOUT = b"O"  # host: what the verb wrote to its standard output
 STDERR = b"E"  # host: ... and to its standard error
-EXIT = b"X"  # host: {"code": N}: the verb is over
+EXIT = b"X"  # host: the verb's exit status in digits (empty: another version asked)
 
 
 class ProtocolError(Exception):
     """The other end sent something that is not a frame."""
 
 
-class Wire:
-    """Frames over a connected socket; ``send`` may be called from any thread."""
+def words(*items: str) -> bytes:
+    return "\0".join(items).encode("utf-8", "surrogateescape")
 
-    def __init__(self, sock: socket.socket) -> None:
+
+def split_words(data: bytes) -> list[str]:
+    return data.decode("utf-8", "surrogateescape").split("\0")
+
+
+class Wire:
+    """Frames over a connected socket (one sender at a time)."""
+
+    def __init__(self, sock: socket) -> None:
         self.sock = sock
         self._buffer = bytearray()
-        self._lock = threading.Lock()
 
     def send(self, kind: bytes, data: bytes = b"") -> None:
-        with self._lock:
-            self.sock.sendall(HEADER.pack(kind, len(data)) + data)
-
-    def send_json(self, kind: bytes, value: Any) -> None:
-        self.send(kind, json.dumps(value).encode())
+        self.sock.sendall(kind + len(data).to_bytes(4, "big") + data)
 
     def buffered(self) -> bool:
         """Whether bytes of a next frame were read already (poll cannot tell)."""
@@ -60,13 +60,13 @@ class Wire:
         """The next frame as (kind, data); None when the other end closed
         between frames. ProtocolError for a frame cut short or too big."""
         while True:
-            if len(self._buffer) >= HEADER.size:
-                kind, size = HEADER.unpack_from(self._buffer)
+            if len(self._buffer) >= HEADER_SIZE:
+                size = int.from_bytes(self._buffer[1:HEADER_SIZE], "big")
                 if size > MAX_FRAME:
                     raise ProtocolError(f"a frame of {size} bytes")
-                end = HEADER.size + size
+                end = HEADER_SIZE + size
                 if len(self._buffer) >= end:
-                    data = bytes(self._buffer[HEADER.size : end])
+                    kind, data = bytes(self._buffer[:1]), bytes(self._buffer[HEADER_SIZE:end])
                     del self._buffer[:end]
                     return kind, data
             chunk = self.sock.recv(1 << 16)
@@ -75,10 +75,3 @@ class Wire:
                     raise ProtocolError("the connection closed inside a frame")
                 return None
             self._buffer += chunk
-
-    @staticmethod
-    def parse_json(data: bytes) -> Any:
-        try:
-            return json.loads(data)
-        except ValueError:
-            raise ProtocolError("a frame that is not JSON") from None
