@@ -117,6 +117,8 @@ def test_attach_prints_an_ssh_command(cli: CLI, ta: tmuxagent.Server, host: str)
     assert "attach -t =sh:" in printed and "BatchMode" not in printed
     refused = cli("-H", host, "attach", "sh")  # no terminal here
     assert refused.returncode == 2 and "a human can run: ssh" in refused.stderr
+    dashboard = cli("-H", host, "dashboard")
+    assert dashboard.returncode == 2 and "does not show remote hosts yet" in dashboard.stderr
 
 
 @pytest.mark.parametrize("bad", ["-oProxyCommand=touch /tmp/x", "a b", "a;b", "$(id)",
@@ -245,3 +247,39 @@ def wait_gone(pid: int, timeout: float = 15) -> None:
     while pid in verb_forks():
         assert time.monotonic() < deadline, f"the verb on the host ({pid}) still runs"
         time.sleep(0.05)
+
+
+def test_the_bootstrap_says_what_a_host_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run here as on a host: without tmux on PATH it says so (the caller
+    prints it, naming the host, and exits 4); tmux versions are read."""
+    import io
+
+    from tmuxagent import _bootstrap
+
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    said = _bootstrap.bootstrap(io.BytesIO(b""), io.StringIO())
+    assert said == {"error": "it has no tmux on PATH; install tmux 3.2 or newer there"}
+    assert _bootstrap.too_old("tmux 3.1c") and _bootstrap.too_old("tmux 2.9")
+    assert not any(map(_bootstrap.too_old, ["tmux 3.2", "tmux 3.3a", "tmux next-3.6",
+                                              "tmux master", "tmux 10.0"]))  # fmt: skip
+
+
+def test_a_damaged_copy_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from tmuxagent import _bootstrap, _ssh
+
+    data = _ssh.payload()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    want = {"sha256": _ssh.sha256(data), "size": len(data)}
+    damaged = bytearray(data)
+    damaged[len(damaged) // 2] ^= 1
+    with pytest.raises(RuntimeError, match="damaged"):
+        _bootstrap.unpack(want, io.BytesIO(bytes(damaged)), io.StringIO())
+    target = Path(_bootstrap.unpack(want, io.BytesIO(data), io.StringIO()))
+    assert (target / "tmuxagent" / "_serve.py").is_file()
+    assert oct((tmp_path / "tmuxagent" / "remote").stat().st_mode & 0o777) == "0o700"
