@@ -9,7 +9,6 @@ over) lives in directories of this module's, set for sshd's sessions with
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -214,8 +213,8 @@ def processes() -> list[tuple[int, list[bytes]]]:
 
 def verb_forks() -> list[int]:
     """The host's forks that run a verb: a process of tmuxagent's server whose
-    parent is one too (a fork keeps its parent's command line), with a pipe
-    for its stdin (the one that waits for the next call has /dev/null)."""
+    parent is one too (a fork keeps its parent's command line), but for the
+    one that waits for the next call (it holds the listening socket)."""
     serving = {pid for pid, words in processes() if any(b"tmuxagent._serve" in w for w in words)}
     forks = []
     for pid in serving:
@@ -224,11 +223,21 @@ def verb_forks() -> list[int]:
         except OSError:
             continue
         parent = int(status.split("PPid:\t", 1)[1].split("\n", 1)[0])
-        with contextlib.suppress(OSError):
-            piped = os.readlink(f"/proc/{pid}/fd/0").startswith("pipe:")
-            if parent in serving and "State:\tZ" not in status and piped:
-                forks.append(pid)
+        if parent in serving and "State:\tZ" not in status and not _listens(pid):
+            forks.append(pid)
     return forks
+
+
+def _listens(pid: int) -> bool:
+    """Whether ``pid`` holds a listening socket of a host's server."""
+    with open("/proc/net/unix") as f:  # flags 4th (10000: listening), inode 7th, path 8th
+        listening = {f"socket:[{w[6]}]" for w in map(str.split, f) if len(w) > 7
+                     and w[3] == "00010000" and "/serve-" in w[7]}  # fmt: skip
+    try:
+        fds = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:
+        return False
+    return bool(listening.intersection(fds))
 
 
 def wait_for_fork(caller: subprocess.Popen[str], timeout: float = 30) -> int:
@@ -283,3 +292,46 @@ def test_a_damaged_copy_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     target = Path(_bootstrap.unpack(want, io.BytesIO(data), io.StringIO()))
     assert (target / "tmuxagent" / "_serve.py").is_file()
     assert oct((tmp_path / "tmuxagent" / "remote").stat().st_mode & 0o777) == "0o700"
+
+
+def test_the_python_api_on_a_host(ta: tmuxagent.Server, host: str, tmp_path: Path) -> None:
+    remote = tmuxagent.Server(ta.socket_path, host=host)
+    assert isinstance(remote, tmuxagent.Server) and remote.socket_path == ta.socket_path
+    py = remote.start("py", [sys.executable, "-q"])
+    assert ta.session("py").status().alive  # made on the host (this machine, over sshd)
+    sent = py.send("print(6 * 7)", enter=True, wait=r"^(\d+)$")
+    assert sent.match is not None and sent.match.group(1) == "42"
+    assert py.wait_state("ready").state == "ready"
+    assert [i.name for i in remote.sessions()] == ["py"]
+    assert remote.screens(["py"])["py"].text.count("42") == 1
+    assert remote.states()["py"].state == "ready"
+    with pytest.raises(tmuxagent.NoSuchSession):
+        remote.session("nosuch").capture()
+    with pytest.raises(tmuxagent.WaitTimeout) as timed_out:
+        py.wait_text("never", timeout=0.3)
+    assert timed_out.value.exit_code == 1
+    tracker = tmuxagent.StateTracker(remote)  # what the dashboard uses
+    assert tracker.update(remote.sessions())["py"][1].state == "ready"
+    cast = tmp_path / "py.cast"
+    py.save_cast(str(cast))
+    assert json.loads(cast.read_text().splitlines()[0])["version"] == 2
+    assert py.attach_command()[-1].endswith("attach -t =py:")
+    py.kill()
+    assert remote.sessions() == []
+    remote.close()
+
+
+def test_the_python_api_drops_a_call_on_ctrl_c(ta: tmuxagent.Server, host: str) -> None:
+    import threading
+
+    remote = tmuxagent.Server(ta.socket_path, host=host)
+    quiet = remote.start("quiet", ["sleep", "300"])
+    threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        quiet.wait_text("never", timeout=60)
+    deadline = time.monotonic() + 15
+    while verb_forks():  # the host stopped the wait (and its fork ended)
+        assert time.monotonic() < deadline, "the call still runs on the host"
+        time.sleep(0.05)
+    assert quiet.status().alive  # a new connection, the same session
+    remote.close()

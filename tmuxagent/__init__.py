@@ -15,6 +15,7 @@ from ._records import Capture, RunResult, SessionInfo
 from .errors import (
     CannotRun,
     ForeignServer,
+    HostError,
     NoSuchSession,
     ProgramExited,
     SessionBusy,
@@ -43,6 +44,7 @@ __all__ = [
     "CannotRun",
     "Capture",
     "ForeignServer",
+    "HostError",
     "NoSuchSession",
     "ProgramExited",
     "RunResult",

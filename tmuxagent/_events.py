@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 
-from ._states import ACTIVE, State, states
+from ._states import ACTIVE, State
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class StateTracker:
         if not due:
             return {}
         changes = {}
-        for name, state in states(self.server.host, due).items():
+        for name, state in self.server.states(due).items():
             self._looked[name] = now
             self._sizes[name] = current.get(name, infos[name].output_bytes)  # as of this look
             changes[name] = (self.states.get(name), state)

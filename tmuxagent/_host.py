@@ -16,10 +16,11 @@ import os
 
 from ._files import SessionFiles, secure_dir
 from ._poll import DRAIN_TIMEOUT
+from .errors import UsageError, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from typing import Any, TextIO
 
     from ._control import Control, Guard
@@ -48,6 +49,29 @@ def default_socket() -> str:
         os.environ.get("XDG_RUNTIME_DIR") or "/tmp", f"tmuxagent-{os.getuid()}"
     )
     return os.path.join(secure_dir(absolute(base), what="socket directory"), "default")
+
+
+def session_environment(
+    env: Mapping[str, str] | None, name: str, socket: str, replace: bool, session_id: str
+) -> dict[str, str]:
+    """The environment of a new session's program: this process's (unless
+    ``replace``) with tmuxagent's variables, then ``env``."""
+    if replace:
+        environment: dict[str, str] = {}
+    else:
+        inherited = ("TMUX", "TMUX_PANE", "TMUXAGENT_PROMPT_TOKEN")
+        environment = {k: v for k, v in os.environ.items() if k not in inherited}
+        if not any(environment.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
+            environment["LANG"] = "C.UTF-8"  # or unicode arrives as '?'
+        environment["TMUXAGENT_SOCKET"] = socket
+        environment["TMUXAGENT_SESSION"] = name
+        # What kill looks for in processes that left the pane's process tree.
+        environment["TMUXAGENT_SESSION_ID"] = session_id
+    for key, value in (env or {}).items():
+        if not key or "=" in key or "\0" in key or "\0" in value:
+            raise UsageError(f"invalid environment variable {shown(key)}")
+        environment[key] = value
+    return environment
 
 
 class Host:

@@ -16,7 +16,7 @@ import signal
 import sys
 
 from ._poll import TMUX_TIMEOUT
-from ._ssh import HostError, HostSpec, Link, parse_host
+from ._ssh import HostSpec, Link, parse_host
 from ._wire import (
     EXIT,
     HELLO,
@@ -30,6 +30,7 @@ from ._wire import (
     Wire,
     words,
 )
+from .errors import HostError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

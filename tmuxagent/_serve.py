@@ -13,6 +13,7 @@ verb prints, waits and exits exactly as a local one. It exits after
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import signal
@@ -22,6 +23,7 @@ import threading
 import time
 
 from ._wire import (
+    API,
     EXIT,
     HELLO,
     REQUEST,
@@ -165,6 +167,15 @@ def _serve_one(conn: socket.socket, code: str) -> None:
 def _run_verb(wire: Wire, code: str) -> int:
     wire.send(HELLO, code.encode())
     first = wire.read()
+    if first is not None and first[0] == API:
+        asked, options = split_words(first[1])
+        if asked != code:
+            wire.send(EXIT)
+            return 0
+        from ._api_host import serve_api
+
+        serve_api(wire, json.loads(options))
+        return 0
     if first is None or first[0] != REQUEST:
         return 1
     asked, label, *argv = split_words(first[1])

@@ -18,7 +18,7 @@ import os
 
 from ._files import secure_dir
 from ._host import absolute
-from .errors import TmuxError, UsageError, shown
+from .errors import HostError, UsageError, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,11 +50,6 @@ def sha256(data: bytes) -> str:
         except ImportError:
             from hashlib import sha256 as new
     return str(new(data).hexdigest())
-
-
-class HostError(TmuxError):
-    """A remote host cannot be reached or used (exit 4): unreachable, refused
-    the key, lost the connection, or lacks tmux or a recent Python."""
 
 
 class HostSpec:

@@ -28,6 +28,9 @@ SIGNAL = b"S"  # client: the user pressed Ctrl-C
 STDOUT = b"O"  # host: what the verb wrote to its standard output
 STDERR = b"E"  # host: ... and to its standard error
 EXIT = b"X"  # host: the verb's exit status in digits (empty: another version asked)
+API = b"A"  # client, instead of REQUEST: code id, then JSON options (Server(host=...))
+CALL = b"C"  # client: JSON [session name or null, method, args, kwargs]
+RESULT = b"r"  # host: JSON {"value": ...} or {"error": ...}
 
 
 class ProtocolError(Exception):

@@ -143,6 +143,11 @@ class TmuxError(TmuxAgentError):
     exit_code = 4
 
 
+class HostError(TmuxError):
+    """A remote host cannot be reached or used (exit 4): unreachable, refused
+    the key, lost the connection, or lacks tmux or a recent Python."""
+
+
 class TmuxNotFound(TmuxError):
     def __init__(self, binary: str = "tmux") -> None:
         super().__init__(

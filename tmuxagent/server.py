@@ -7,7 +7,7 @@ import sys
 import time
 
 from ._files import Mark, SessionFiles
-from ._host import absolute, default_socket
+from ._host import absolute, default_socket, session_environment
 from ._local import LocalHost
 from ._names import encode_name, session_target, validate_name
 from ._pane import Pane, list_panes, settle_status
@@ -80,27 +80,6 @@ class _Made:
         self.sent, self.id, self.launcher, self.keep = False, "", 0, False
 
 
-def _environment(
-    env: Mapping[str, str] | None, name: str, socket: str, replace: bool, session_id: str
-) -> dict[str, str]:
-    if replace:
-        environment: dict[str, str] = {}
-    else:
-        inherited = ("TMUX", "TMUX_PANE", "TMUXAGENT_PROMPT_TOKEN")
-        environment = {k: v for k, v in os.environ.items() if k not in inherited}
-        if not any(environment.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
-            environment["LANG"] = "C.UTF-8"  # or unicode arrives as '?'
-        environment["TMUXAGENT_SOCKET"] = socket
-        environment["TMUXAGENT_SESSION"] = name
-        # What kill looks for in processes that left the pane's process tree.
-        environment["TMUXAGENT_SESSION_ID"] = session_id
-    for key, value in (env or {}).items():
-        if not key or "=" in key or "\0" in key or "\0" in value:
-            raise UsageError(f"invalid environment variable {shown(key)}")
-        environment[key] = value
-    return environment
-
-
 #: The size of a socket address's path (with its NUL): longer paths cannot be used.
 _SUN_PATH = 104 if sys.platform == "darwin" else 108
 
@@ -110,14 +89,24 @@ class Server:
 
     ``socket`` defaults to :func:`default_socket` (an empty
     ``$TMUXAGENT_SOCKET`` counts as unset; an empty ``socket`` is refused).
+    ``host`` (``[user@]host[:port]``): the server on that host, over ssh
+    (``socket`` is then a path there).
     Nothing runs until the first :meth:`start`; the server exits when its
     last session is killed.
     """
+
+    def __new__(cls, *args: Any, host: str | None = None, **options: Any) -> Server:
+        if host is not None and cls is Server:  # the same API, on that host over ssh
+            from ._remote_api import RemoteServer
+
+            return super().__new__(RemoteServer)
+        return super().__new__(cls)
 
     def __init__(
         self,
         socket: str | os.PathLike[str] | None = None,
         *,
+        host: str | None = None,
         timeout: float = TMUX_TIMEOUT,
         log_limit: int | str | None = None,
     ) -> None:
@@ -270,7 +259,7 @@ class Server:
         host = self.host
         host.prepare(workdir)
         session_id = SessionFiles.new_id()
-        environment = _environment(env, name, host.socket_path, replace_env, session_id)
+        environment = session_environment(env, name, host.socket_path, replace_env, session_id)
         shell = not command
         argv = host.program(command, environment.get("PATH"), workdir)
         created = time.time()

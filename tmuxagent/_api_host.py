@@ -1,0 +1,100 @@
+"""The host's side of ``Server(host=...)``: the library's calls, run here.
+
+A connection that opens with API (instead of a CLI verb's REQUEST) makes a
+:class:`~tmuxagent.Server` in the fork that took it and answers CALL frames
+(JSON: the session's name or null, the method, its arguments) with RESULT
+frames (the value, or the error), until the client closes. Only the
+methods named here can be called.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import threading
+
+from ._codec import decode, encode, encode_error
+from ._wire import CALL, RESULT, ProtocolError, Wire
+from .errors import TmuxAgentError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+SERVER_CALLS = frozenset({
+    "sessions", "states", "output_sizes", "screens", "kill_all", "is_running", "start",
+})  # fmt: skip
+SESSION_CALLS = frozenset({
+    "send", "paste", "keys", "capture", "read", "transcript", "wait_text", "wait_idle",
+    "wait_exit", "state", "wait_state", "run", "wait_prompt", "start_recording",
+    "stop_recording", "recorded", "signal", "resize", "status", "kill", "attach_command",
+    "log_path", "cast_text",
+})  # fmt: skip
+
+
+def serve_api(wire: Wire, options: dict[str, Any]) -> None:
+    from .server import Server
+
+    try:
+        server = Server(options.get("socket"), timeout=float(options.get("timeout", 10.0)),
+                        log_limit=options.get("log_limit"))  # fmt: skip
+        about = {"socket_path": str(server.socket_path), "state_root": str(server.state_root),
+                 "log_limit": server.log_limit}  # fmt: skip
+        _answer(wire, {"value": encode(about)})
+    except TmuxAgentError as exc:
+        _answer(wire, {"error": encode_error(exc)})
+        return
+    calls: queue.Queue[bytes | None] = queue.Queue()
+    threading.Thread(target=_listen, args=(wire, calls), daemon=True).start()
+    while True:
+        request = calls.get()
+        if request is None:
+            return
+        name, method, args, kwargs = json.loads(request)
+        try:
+            value = _call(server, name, method, decode(args), decode(kwargs))
+            _answer(wire, {"value": encode(value)})
+        except TmuxAgentError as exc:
+            _answer(wire, {"error": encode_error(exc)})
+
+
+def _listen(wire: Wire, calls: queue.Queue[bytes | None]) -> None:
+    """Take the client's calls; when it leaves (Ctrl-C, a lost connection),
+    stop the call that runs, as Ctrl-C would."""
+    try:
+        while (frame := wire.read()) is not None:
+            if frame[0] == CALL:
+                calls.put(frame[1])
+    except (OSError, ProtocolError):
+        pass
+    calls.put(None)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def _call(server: Any, name: str | None, method: str, args: list[Any], kwargs: Any) -> Any:
+    from .errors import UsageError
+
+    if name is None:
+        if method not in SERVER_CALLS:
+            raise UsageError(f"the host does not take {method!r}")
+        value = getattr(server, method)(*args, **kwargs)
+        if method == "start":  # a Session: its name, and what it saw starting
+            return {"name": value.name, "started": value.started}
+        return value
+    if method not in SESSION_CALLS:
+        raise UsageError(f"the host does not take {method!r}")
+    session = server.session(name)
+    if method == "cast_text":
+        import io
+
+        out = io.StringIO()
+        session.write_cast(out)
+        return out.getvalue()
+    found = getattr(session, method)
+    return found(*args, **kwargs) if callable(found) else found
+
+
+def _answer(wire: Wire, answer: dict[str, Any]) -> None:
+    wire.send(RESULT, json.dumps(answer).encode())

@@ -1,0 +1,305 @@
+"""``Server(host=...)``: the Python API, run on a remote host.
+
+One connection per server object (through the host's channel, see
+``_ssh``) to a fork of tmuxagent's server there, which holds a real
+:class:`~tmuxagent.Server` and runs each call: waits, the log and the
+recorder stay on the host, and only arguments and results cross (see
+``_codec``). Calls from several threads take turns. A call that is
+interrupted (Ctrl-C) or loses its connection drops the connection (the
+host stops what it ran) and the next call opens another.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from ._codec import decode, decode_error, encode
+from ._poll import TMUX_TIMEOUT
+from ._ssh import Link, parse_host
+from ._wire import API, CALL, HELLO, RESULT, ProtocolError, Wire, words
+from .errors import HostError, TmuxAgentError, UsageError
+from .server import Server
+from .session import Session
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import os
+    import re
+    from collections.abc import Iterable, Iterator, Sequence
+    from typing import Any, TextIO
+
+    from ._input import Sent
+    from ._records import Capture, RunResult, SessionInfo
+    from ._states import State
+
+
+class RemoteServer(Server):
+    """A tmuxagent server on a remote host (made by ``Server(host=...)``)."""
+
+    def __init__(
+        self,
+        socket: str | os.PathLike[str] | None = None,
+        *,
+        host: str | None = None,
+        timeout: float = TMUX_TIMEOUT,
+        log_limit: int | str | None = None,
+    ) -> None:
+        if host is None:
+            raise UsageError("RemoteServer needs a host")
+        if not 0 < timeout < 1e9:
+            raise UsageError(
+                f"the tmux timeout must be a positive number of seconds, not {timeout}"
+            )
+        self.spec = parse_host(host)
+        self._options = {"socket": None if socket is None else str(socket),
+                         "timeout": timeout, "log_limit": log_limit}  # fmt: skip
+        self._wire: Wire | None = None
+        self._about: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Server({self._options['socket']!r}, host={self.spec.text!r})"
+
+    # -- the connection ----------------------------------------------------------
+
+    def _connect(self) -> Wire:
+        link = Link(self.spec)
+        frames = [(API, words(link.code, json.dumps(self._options)))]
+        for attempt in range(2):
+            wire = Wire(link.connect())
+            try:
+                for kind, data in frames:
+                    wire.send(kind, data)
+                hello = wire.read()
+            except (OSError, ProtocolError):
+                hello = None
+            if hello is not None and hello[0] == HELLO:
+                self._about = self._result(wire)
+                return wire
+            wire.sock.close()
+            if attempt == 0:
+                link.open(again=True)
+        raise HostError(f"{self.spec}: its tmuxagent server does not answer")
+
+    def _result(self, wire: Wire) -> Any:
+        try:
+            frame = wire.read()
+        except (OSError, ProtocolError):
+            frame = None
+        if frame is None or frame[0] != RESULT:
+            raise HostError(f"lost the connection to {self.spec}")
+        answer = json.loads(frame[1])
+        if "error" in answer:
+            raise decode_error(answer["error"], self.spec.text)
+        return decode(answer.get("value"))
+
+    def _call(self, name: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Run ``method`` on the host (of the session ``name``, or the server)."""
+        request = json.dumps([name, method, encode(list(args)), encode(kwargs)]).encode()
+        with self._lock:
+            try:
+                if self._wire is None:
+                    self._wire = self._connect()
+                self._wire.send(CALL, request)
+                return self._result(self._wire)
+            except HostError:
+                self._drop()
+                raise
+            except TmuxAgentError:  # the host's answer (WaitTimeout is an OSError too)
+                raise
+            except OSError as exc:
+                self._drop()
+                raise HostError(f"lost the connection to {self.spec}: {exc.strerror}") from None
+            except BaseException as exc:  # Ctrl-C: the host stops the call when we leave
+                if not isinstance(exc, Exception):
+                    self._drop()
+                raise
+
+    def _drop(self) -> None:
+        if self._wire is not None:
+            self._wire.sock.close()
+            self._wire = None
+
+    def close(self) -> None:
+        """Close the connection (the next call opens another)."""
+        with self._lock:
+            self._drop()
+
+    # -- the server's API --------------------------------------------------------
+
+    def _info(self, key: str) -> Any:
+        if not self._about:
+            self._call(None, "is_running")
+        return self._about[key]
+
+    @property
+    def socket_path(self) -> Path:
+        return Path(self._info("socket_path"))
+
+    @property
+    def state_root(self) -> Path:
+        return Path(self._info("state_root"))
+
+    @property
+    def log_limit(self) -> int:
+        return int(self._info("log_limit"))
+
+    @log_limit.setter
+    def log_limit(self, value: int | str) -> None:  # for the sessions started next
+        with self._lock:
+            self._options["log_limit"] = value
+            self._drop()
+
+    @property
+    def libtmux(self) -> Any:
+        raise UsageError("libtmux cannot reach a remote host's tmux; use the methods")
+
+    def session(self, name: str) -> RemoteSession:
+        return RemoteSession(self, name)
+
+    def is_running(self) -> bool:
+        return bool(self._call(None, "is_running"))
+
+    def start(
+        self, name: str, command: Sequence[str] | None = None, **options: Any
+    ) -> RemoteSession:
+        made = self._call(None, "start", name, None if command is None else list(command),
+                          **options)  # fmt: skip
+        session = RemoteSession(self, made["name"])
+        session.started = made["started"]
+        return session
+
+    def sessions(self) -> list[SessionInfo]:
+        return list(self._call(None, "sessions"))
+
+    def states(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, State]:
+        return dict(self._call(None, "states", None if sessions is None else list(sessions)))
+
+    def events(
+        self, names: Iterable[str] = (), *, timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
+        raise UsageError("events are not followed over ssh yet; run 'tmuxagent -H HOST events'")
+
+    def output_sizes(self, sessions: Iterable[SessionInfo]) -> dict[str, int]:
+        return dict(self._call(None, "output_sizes", list(sessions)))
+
+    def screens(
+        self, names: Iterable[str], *, ansi: bool = False, history: int = 0
+    ) -> dict[str, Capture]:
+        return dict(self._call(None, "screens", list(names), ansi=ansi, history=history))
+
+    def kill_all(self) -> int:
+        return int(self._call(None, "kill_all"))
+
+    def attach_command(self, name: str, *, read_only: bool = False) -> list[str]:
+        return self.session(name).attach_command(read_only=read_only)
+
+
+class RemoteSession(Session):
+    """A session on a remote host: each method runs there."""
+
+    server: RemoteServer
+
+    def __init__(self, server: RemoteServer, name: str) -> None:
+        from ._names import validate_name
+
+        self.server = server
+        self.name = validate_name(name)
+        self.started: Sent | None = None
+
+    def __repr__(self) -> str:
+        return f"Session({self.name!r}, host={self.server.spec.text!r})"
+
+    def _on_host(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.server._call(self.name, method, *args, **kwargs)
+
+    @property
+    def files(self) -> Any:
+        raise UsageError("a remote session's files are on its host; use log_path, read()")
+
+    @property
+    def log_path(self) -> Path:
+        """The log's path on the host."""
+        return Path(self._on_host("log_path"))
+
+    def send(self, text: str, **options: Any) -> Sent:
+        return self._sent(self._on_host("send", text, **options))
+
+    def paste(self, text: str, **options: Any) -> Sent:
+        return self._sent(self._on_host("paste", text, **options))
+
+    def keys(self, *keys: str, **options: Any) -> Sent:
+        return self._sent(self._on_host("keys", *keys, **options))
+
+    @staticmethod
+    def _sent(value: Any) -> Sent:
+        return value  # type: ignore[no-any-return]
+
+    def capture(self, **options: Any) -> Capture:
+        return self._on_host("capture", **options)  # type: ignore[no-any-return]
+
+    def read(self, **options: Any) -> str:
+        return str(self._on_host("read", **options))
+
+    def read_stream(self, **options: Any) -> Any:
+        raise UsageError("read_stream() is not over ssh yet; use read()")
+
+    def transcript(self, **options: Any) -> str:
+        return str(self._on_host("transcript", **options))
+
+    def wait_text(self, pattern: str | re.Pattern[str], **options: Any) -> Any:
+        return self._on_host("wait_text", pattern, **options)
+
+    def wait_idle(self, seconds: float, **options: Any) -> None:
+        self._on_host("wait_idle", seconds, **options)
+
+    def wait_exit(self, **options: Any) -> int:
+        return int(self._on_host("wait_exit", **options))
+
+    def state(self) -> State:
+        return self._on_host("state")  # type: ignore[no-any-return]
+
+    def wait_state(self, *states: str, **options: Any) -> State:
+        return self._on_host("wait_state", *states, **options)  # type: ignore[no-any-return]
+
+    def run(self, command: str, **options: Any) -> RunResult:
+        return self._on_host("run", command, **options)  # type: ignore[no-any-return]
+
+    def wait_prompt(self, **options: Any) -> RunResult:
+        return self._on_host("wait_prompt", **options)  # type: ignore[no-any-return]
+
+    def start_recording(self) -> None:
+        self._on_host("start_recording")
+
+    def stop_recording(self) -> None:
+        self._on_host("stop_recording")
+
+    @property
+    def recorded(self) -> bool:
+        return bool(self._on_host("recorded"))
+
+    def write_cast(self, out: TextIO) -> int:
+        text = str(self._on_host("cast_text"))
+        out.write(text)
+        return max(0, text.count("\n") - 1)
+
+    def signal(self, signum: int) -> None:
+        self._on_host("signal", int(signum))
+
+    def resize(self, cols: int, rows: int) -> None:
+        self._on_host("resize", cols, rows)
+
+    def status(self) -> SessionInfo:
+        return self._on_host("status")  # type: ignore[no-any-return]
+
+    def kill(self) -> None:
+        self._on_host("kill")
+
+    def attach_command(self, *, read_only: bool = False) -> list[str]:
+        """The ssh command that attaches a terminal to it on its host."""
+        import shlex
+
+        remote = shlex.join(self._on_host("attach_command", read_only=read_only))
+        return Link(self.server.spec).argv("-t", command=remote, batch=False)
