@@ -116,8 +116,8 @@ def test_attach_prints_an_ssh_command(cli: CLI, ta: tmuxagent.Server, host: str)
     assert "attach -t =sh:" in printed and "BatchMode" not in printed
     refused = cli("-H", host, "attach", "sh")  # no terminal here
     assert refused.returncode == 2 and "a human can run: ssh" in refused.stderr
-    dashboard = cli("-H", host, "dashboard")
-    assert dashboard.returncode == 2 and "does not show remote hosts yet" in dashboard.stderr
+    dashboard = cli("-H", host, "dashboard")  # here, with no terminal
+    assert dashboard.returncode == 2 and "needs a terminal" in dashboard.stderr
 
 
 @pytest.mark.parametrize("bad", ["-oProxyCommand=touch /tmp/x", "a b", "a;b", "$(id)",
@@ -334,4 +334,20 @@ def test_the_python_api_drops_a_call_on_ctrl_c(ta: tmuxagent.Server, host: str) 
         assert time.monotonic() < deadline, "the call still runs on the host"
         time.sleep(0.05)
     assert quiet.status().alive  # a new connection, the same session
+    remote.close()
+
+
+async def test_the_dashboard_follows_a_host(ta: tmuxagent.Server, host: str) -> None:
+    from tests.test_dashboard import TICK, preview_text, table_cell, until
+    from tmuxagent.dashboard import DashboardApp
+
+    ta.start("remote-one", ["sh", "-c", "echo from-the-host; exec sleep 300"])
+    remote = tmuxagent.Server(ta.socket_path, host=host)
+    app = DashboardApp(remote, interval=TICK)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "from-the-host" in preview_text(app, "remote-one")
+                    if app.sessions else False)  # fmt: skip
+        await until(pilot, lambda: table_cell(app, "remote-one", "state") == "working")
+        ta.start("remote-two", ["sleep", "300"])
+        await until(pilot, lambda: "remote-two" in app.sessions)
     remote.close()

@@ -45,11 +45,6 @@ def cmd_remote(host: str, args: Args) -> int:
     output: int | None = None
     if args.verb == "attach":
         return _attach(spec, args)
-    if args.verb == "dashboard":
-        from .errors import UsageError
-
-        raise UsageError("the dashboard does not show remote hosts yet; run it on the host "
-                         f"(ssh -t {spec.host} tmuxagent dashboard)")  # fmt: skip
     if args.verb == "paste":
         from ._cli_io import read_input
 

@@ -41,8 +41,9 @@ if TYPE_CHECKING:
     from ._input import Sent
     from .server import Server
 
-#: Verbs about this machine, whatever the host (the skill is for the agent here).
-LOCAL_VERBS = ("skill",)
+#: Verbs that run here whatever the host: the skill is for the agent here;
+#: the dashboard shows here what it asks the host through the Python API.
+LOCAL_VERBS = ("skill", "dashboard")
 #: The host as its caller named it, when this CLI runs there for a remote
 #: caller (set by _serve): ``list --json`` and ``status --json`` say it.
 HOST_LABEL: str | None = None
@@ -76,6 +77,9 @@ def _main_help() -> str:
 def _server(args: Args) -> Server:
     from .server import Server
 
+    host = args.host if args.host is not None else os.environ.get("TMUXAGENT_HOST")
+    if host:  # a verb that runs here (the dashboard) on a host's server
+        return Server(args.socket, host=host, timeout=args.tmux_timeout)
     server = Server(args.socket, timeout=args.tmux_timeout)
     server.host.one_call = True  # one verb: a server gone after answering stopped under it
     return server
