@@ -200,6 +200,11 @@ OPTIONS: dict[tuple[str, str], list[tuple[str, str, int, str]]] = {
     ("dashboard", "--interval"): numbers(("zero", "0", 2, "above 0")),
     ("dashboard", "--naive"): FLAG_ROWS,
     ("dashboard", "--bell"): FLAG_ROWS,
+    ("dashboard", "--host"): [
+        EMPTY,
+        ("an ssh option", "-oProxyCommand=x", 2, "bad host"),
+        ("shell syntax", "a b", 2, "bad host"),
+    ],
     ("skill", "--force"): FLAG_ROWS,
     ("keys", "--json"): FLAG_ROWS,
 }

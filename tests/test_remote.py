@@ -351,3 +351,47 @@ async def test_the_dashboard_follows_a_host(ta: tmuxagent.Server, host: str) -> 
         ta.start("remote-two", ["sleep", "300"])
         await until(pilot, lambda: "remote-two" in app.sessions)
     remote.close()
+
+
+async def test_the_dashboard_shows_hosts_together(
+    ta: tmuxagent.Server, hosts: tuple[Sshd, Sshd], tmp_path: Path
+) -> None:
+    from tests.sshd import free_port
+    from tests.test_dashboard import TICK, preview_text, until
+    from textual.widgets import Input
+
+    from tmuxagent.dashboard import DashboardApp
+    from tmuxagent.dashboard.hosts import Hosts
+
+    sockets = tmp_path / "s"
+    sockets.mkdir(mode=0o700)
+    ta.start("here", ["sh", "-c", "echo on-this-machine; exec sleep 300"])
+    servers: dict[str, tmuxagent.Server] = {"": ta}
+    for sshd in hosts:  # each host's server on a socket of its own (both are this machine)
+        servers[sshd.alias] = tmuxagent.Server(sockets / sshd.alias, host=sshd.alias)
+        servers[sshd.alias].start("job", ["sh", "-c", f"echo on-{sshd.alias}; exec sleep 300"])
+    servers[f"127.0.0.1:{free_port()}"] = tmuxagent.Server(host=f"127.0.0.1:{free_port()}")
+    view = Hosts(servers)
+    app = DashboardApp(view, interval=TICK)
+    names = ("here", "hostone/job", "hosttwo/job")
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await until(pilot, lambda: set(names) <= set(app.sessions), timeout=60)
+            for name in names:
+                await until(pilot, lambda n=name: "on-" in preview_text(app, n))
+            assert "on-hosttwo" in preview_text(app, "hosttwo/job")
+            assert any("cannot reach 127.0.0.1" in e for e in view.errors.values())
+            app.select("hostone/job")  # the dashboard's own actions, on a host's session
+            await pilot.press("i")
+            app.screen.query_one(Input).value = "typed-from-the-dashboard"
+            await pilot.press("enter")
+            await until(pilot, lambda: "typed-from-the-dashboard"
+                        in preview_text(app, "hostone/job"))  # fmt: skip
+            await pilot.press("x", "y")
+            await until(pilot, lambda: "hostone/job" not in app.sessions)
+            assert servers["hostone"].sessions() == []
+    finally:
+        for label, server in servers.items():
+            if label in ("hostone", "hosttwo"):
+                server.kill_all()
+                server.close()  # type: ignore[attr-defined]

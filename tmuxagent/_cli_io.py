@@ -54,10 +54,11 @@ class Opt:
         *,
         positive: bool = False,
         short: str = "",
+        dest: str = "",
     ) -> None:
         self.name = name
         self.short = short
-        self.dest = name.lstrip("-").replace("-", "_")
+        self.dest = dest or name.lstrip("-").replace("-", "_")
         self.kind = kind
         self.help = help
         self.metavar = metavar or ("" if kind == "flag" else kind.upper())

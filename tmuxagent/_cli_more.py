@@ -11,6 +11,10 @@ from ._cli_io import visible as _visible
 from .cli import _server
 from .errors import UsageError, shown
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def cmd_record(args: Args) -> int:
     session = _server(args).session(args.name)
@@ -39,9 +43,17 @@ def cmd_record(args: Args) -> int:
 
 
 def cmd_dashboard(args: Args) -> int:
+    from .server import Server
+
+    # The hosts' names are checked first (no connection is made yet).
+    hosts = {h: Server(host=h, timeout=args.tmux_timeout) for h in args.hosts}
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the dashboard needs a terminal; run it in one (or in a tmux pane)")
-    server = _server(args)
+    server: Any = _server(args)
+    if hosts:  # this machine's server (or -H's) and those of the hosts, as one
+        from .dashboard.hosts import Hosts
+
+        server = Hosts({"": server} | hosts)
     from .dashboard import run
 
     return run(server, interval=args.interval, naive=args.naive, bell=args.bell)

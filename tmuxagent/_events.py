@@ -20,10 +20,15 @@ from ._states import ACTIVE, State
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
-    from typing import Any
+    from typing import Any, Protocol
 
     from ._records import SessionInfo
     from .server import Server
+
+    class HasStates(Protocol):
+        """What StateTracker asks: a Server, or what stands for several."""
+
+        def states(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, State]: ...
 
 #: Seconds between looks at the logs' sizes.
 TICK = 0.25
@@ -46,7 +51,7 @@ class StateTracker:
     watchers that ask often (``events``, dashboards).
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server | HasStates) -> None:
         self.server = server
         #: The latest state of each session looked at.
         self.states: dict[str, State] = {}

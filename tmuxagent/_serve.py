@@ -61,7 +61,8 @@ def warm() -> None:
         if isinstance(func, str) and ":" in func:
             importlib.import_module("." + func.split(":", 1)[0], __package__)
     for module in ("_states", "_events", "_waits", "_read", "_input", "_screen", "_record",
-                   "_tty", "shlex", "tomllib", "datetime"):  # fmt: skip
+                   "_tty", "_output", "_search", "_wake", "_api_host", "_codec", "shlex",
+                   "tomllib", "datetime", "termios", "bisect", "contextvars"):  # fmt: skip
         importlib.import_module("." + module if module.startswith("_") else module, __package__)
     from ._profiles import warm as warm_profiles
 

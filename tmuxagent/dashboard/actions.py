@@ -16,11 +16,15 @@ from tmuxagent import Server, TmuxAgentError
 
 from .screens import AskScreen, ConfirmScreen, FocusScreen, LogScreen
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .hosts import Hosts
+
 
 class SessionActions(App[None]):
     """Actions on the session shown full-size, else on the selected one."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server | Hosts) -> None:
         super().__init__()
         self.server = server
         #: The session selected in the list and the grid.

@@ -30,6 +30,10 @@ from .widgets import COLUMNS, Preview, SessionTable, session_row
 
 PREVIEW_WIDTH = 48  # a preview column is at least this wide
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .hosts import Hosts
+
 
 class DashboardApp(SessionActions):
     """Watch and take over the sessions on one tmuxagent server."""
@@ -51,7 +55,7 @@ class DashboardApp(SessionActions):
 
     def __init__(
         self,
-        server: Server,
+        server: Server | Hosts,
         *,
         interval: float = 0.1,
         naive: bool = False,
@@ -343,7 +347,9 @@ class DashboardApp(SessionActions):
         self._update_grid(self.clock())
 
 
-def run(server: Server, *, interval: float = 0.1, naive: bool = False, bell: bool = False) -> int:
+def run(
+    server: Server | Hosts, *, interval: float = 0.1, naive: bool = False, bell: bool = False
+) -> int:
     """Run the dashboard on ``server`` until the user quits; its exit status
     (not 0 when it failed)."""
     app = DashboardApp(server, interval=interval, naive=naive, bell=bell)

@@ -36,6 +36,10 @@ PREVIEW_EVERY = 0.2
 #: may have changed: see StateTracker), at full looks.
 STATES_EVERY = 1.0
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .hosts import Hosts
+
 
 #: A colour (SGR) sequence.
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
@@ -84,7 +88,7 @@ class Snapshot:
 class Refresher:
     """Keeps what was seen, so each tick fetches only what changed."""
 
-    def __init__(self, server: Server, *, naive: bool = False) -> None:
+    def __init__(self, server: Server | Hosts, *, naive: bool = False) -> None:
         self.server = server
         self.naive = naive
         self._seen: dict[str, tuple[int, bool, int, int]] = {}

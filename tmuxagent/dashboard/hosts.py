@@ -1,0 +1,119 @@
+"""Several servers as one, for the dashboard: this machine's and remote hosts'.
+
+:class:`Hosts` answers the calls the dashboard makes of a
+:class:`~tmuxagent.Server` by asking each server and naming each remote
+session ``HOST/NAME`` (this machine's keep their names). A host that cannot
+be reached is left out of the list until it can (and said in
+:attr:`Hosts.errors`); it does not hide the others.
+"""
+
+from __future__ import annotations
+
+from tmuxagent import Server, SessionInfo, TmuxAgentError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+    from typing import Any
+
+    from tmuxagent import Capture, Session, State
+
+
+class Hosts:
+    """``servers``: label ('' for this machine) -> server."""
+
+    def __init__(self, servers: dict[str, Server]) -> None:
+        self.servers = servers
+        #: Why each host that failed at the last look did (label -> message).
+        self.errors: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"Hosts({', '.join(label or 'here' for label in self.servers)})"
+
+    @property
+    def socket_path(self) -> Path:
+        return next(iter(self.servers.values())).socket_path
+
+    def _split(self, name: str) -> tuple[str, str]:
+        label, slash, rest = name.partition("/")
+        return (label, rest) if slash and label in self.servers else ("", name)
+
+    def _named(self, label: str, name: str) -> str:
+        return f"{label}/{name}" if label else name
+
+    def _by_server(self, infos: Iterable[SessionInfo]) -> dict[str, list[SessionInfo]]:
+        groups: dict[str, list[SessionInfo]] = {}
+        for info in infos:
+            label, name = self._split(info.name)
+            groups.setdefault(label, []).append(_renamed(info, name))
+        return groups
+
+    def sessions(self) -> list[SessionInfo]:
+        found = []
+        for label, server in self.servers.items():
+            try:
+                infos = server.sessions()
+            except TmuxAgentError as exc:
+                if not label:  # this machine's server: as the dashboard shows it alone
+                    raise
+                self.errors[label] = str(exc)
+                continue
+            self.errors.pop(label, None)
+            found += [_renamed(i, self._named(label, i.name)) for i in infos]
+        return found
+
+    def is_running(self) -> bool:
+        return any(s.is_running() for label, s in self.servers.items() if label not in self.errors)
+
+    def output_sizes(self, sessions: Iterable[SessionInfo]) -> dict[str, int]:
+        sizes = {}
+        for label, infos in self._by_server(sessions).items():
+            for name, size in self._ask(label, "output_sizes", infos).items():
+                sizes[self._named(label, name)] = size
+        return sizes
+
+    def states(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, State]:
+        found = {}
+        for label, infos in self._by_server(sessions or self.sessions()).items():
+            for name, state in self._ask(label, "states", infos).items():
+                found[self._named(label, name)] = state
+        return found
+
+    def screens(
+        self, names: Iterable[str], *, ansi: bool = False, history: int = 0
+    ) -> dict[str, Capture]:
+        groups: dict[str, list[str]] = {}
+        for full in names:
+            label, name = self._split(full)
+            groups.setdefault(label, []).append(name)
+        found = {}
+        for label, group in groups.items():
+            got = self._ask(label, "screens", group, ansi=ansi, history=history)
+            for name, capture in got.items():
+                found[self._named(label, name)] = capture
+        return found
+
+    def session(self, name: str) -> Session:
+        label, local = self._split(name)
+        return self.servers[label].session(local)
+
+    def _ask(self, label: str, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """``method`` of one host's server; {} when that host fails (said in errors)."""
+        try:
+            return dict(getattr(self.servers[label], method)(*args, **kwargs))
+        except TmuxAgentError as exc:
+            if not label:
+                raise
+            self.errors[label] = str(exc)
+            return {}
+
+
+def _renamed(info: SessionInfo, name: str) -> SessionInfo:
+    if info.name == name:
+        return info
+    copy = SessionInfo.__new__(SessionInfo)
+    for field in SessionInfo.__slots__:
+        setattr(copy, field, getattr(info, field))
+    copy.name = name
+    return copy
