@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,12 +30,16 @@ from tests.sshd import Sshd, available
 pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
 
 
-def start_host(root: Path, alias: str) -> Sshd:
+def start_host(root: Path, alias: str, env: str = "") -> Sshd:
     """An sshd whose sessions keep their runtime and cache directories in ``root``."""
     for name in ("runtime", "cache"):
         (root / name).mkdir(mode=0o700, parents=True, exist_ok=True)
-    env = f"XDG_RUNTIME_DIR={root}/runtime XDG_CACHE_HOME={root}/cache"
+    env = f"XDG_RUNTIME_DIR={root}/runtime XDG_CACHE_HOME={root}/cache {env}"
     return Sshd(root / "sshd", alias=alias, extra=f"SetEnv {env}\n").start()
+
+
+#: The hosts' directory of this module's run.
+HOSTS_ROOT: list[str] = []
 
 
 def kill_processes(*needles: str) -> None:
@@ -50,6 +57,7 @@ def kill_processes(*needles: str) -> None:
 def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sshd, Sshd]]:
     """Two hosts (two sshd), reached through one ssh config."""
     root = tmp_path_factory.mktemp("hosts")
+    HOSTS_ROOT[:] = [str(root)]
     one = start_host(root / "one", "hostone")
     two = start_host(root / "two", "hosttwo")
     config = root / "ssh_config"
@@ -57,6 +65,9 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sshd, Sshd
     saved = os.environ.get("TMUXAGENT_SSH_COMMAND")
     os.environ["TMUXAGENT_SSH_COMMAND"] = f"ssh -F {config}"
     try:
+        for h in (one, two):  # the channels, warm: no test sees the first call's note
+            subprocess.run([sys.executable, "-m", "tmuxagent", "-H", h.alias, "list"],
+                           capture_output=True, check=True, timeout=60)  # fmt: skip
         yield one, two
     finally:
         if saved is None:
@@ -112,7 +123,7 @@ def test_files_handed_over_and_taken_home(
 def test_attach_prints_an_ssh_command(cli: CLI, ta: tmuxagent.Server, host: str) -> None:
     ta.start("sh")
     printed = cli.ok("-H", host, "attach", "sh", "--print").strip()
-    assert printed.startswith("ssh -F ") and f"-t -- {host} " in printed
+    assert printed.startswith("ssh -F ") and f" -t -o RemoteCommand=none -- {host} " in printed
     assert "attach -t =sh:" in printed and "BatchMode" not in printed
     refused = cli("-H", host, "attach", "sh")  # no terminal here
     assert refused.returncode == 2 and "a human can run: ssh" in refused.stderr
@@ -146,16 +157,25 @@ def test_unreachable_or_refused_host_exits_4(cli: CLI, tmp_path: Path) -> None:
         refused.stop()
 
 
-def test_the_first_call_brings_tmuxagent_over_once(
-    hosts: tuple[Sshd, Sshd], cli: CLI, ta: tmuxagent.Server
-) -> None:
-    two = hosts[1].alias
-    first = cli("-H", two, "list")
-    assert first.returncode == 0, first.stderr
-    again = cli("-H", two, "list")
-    assert again.returncode == 0 and again.stderr == ""
-    if first.stderr:  # unless an earlier test reached this host first
-        assert "was copied to hosttwo:" in first.stderr and "cache/tmuxagent/remote" in first.stderr
+def test_the_first_call_brings_tmuxagent_over_once(hosts: tuple[Sshd, Sshd], cli: CLI) -> None:
+    """A host of its own (nothing brought over yet), whose shell prints a
+    line of its own first (BASH_ENV: as a chatty rc file would)."""
+    tmp_path = Path(tempfile.mkdtemp(prefix="ta-"))  # short: its socket's path must fit
+    noise = tmp_path / "noise.sh"
+    noise.write_text('[ -n "$SAID" ] || { export SAID=1; echo "Welcome to the fresh host"; }\n')
+    fresh = start_host(tmp_path / "fresh", "freshhost", env=f"BASH_ENV={noise}")
+    env = {"TMUXAGENT_SSH_COMMAND": fresh.ssh_command}
+    try:
+        first = cli("-H", "freshhost", "list", env=env)
+        assert first.returncode == 0, first.stderr
+        assert first.stderr.count("\n") == 1 and "was copied to freshhost:" in first.stderr
+        assert f"{tmp_path}/fresh/cache/tmuxagent/remote/" in first.stderr
+        again = cli("-H", "freshhost", "list", env=env)
+        assert (again.returncode, again.stderr) == (0, "")
+    finally:
+        fresh.stop()
+        kill_processes(str(tmp_path))
+        shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def test_two_hosts_at_once(hosts: tuple[Sshd, Sshd], cli: CLI, ta: tmuxagent.Server) -> None:
@@ -177,7 +197,9 @@ def test_a_lost_connection_mid_wait_exits_4(cli: CLI, ta: tmuxagent.Server, host
             "wait", "quiet", "--text", "never", "--timeout", "60"]  # fmt: skip
     waiter = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     child = wait_for_fork(waiter)
-    masters = [p for p in processes() if b"ControlMaster=yes" in b" ".join(p[1])]
+    config = os.environ["TMUXAGENT_SSH_COMMAND"].split()[-1].encode()  # this module's
+    masters = [p for p in processes() if b"ControlMaster=yes" in b" ".join(p[1])
+               and any(config in w for w in p[1])]  # fmt: skip
     assert masters
     for pid, _ in masters:  # the connection to the host drops
         os.kill(pid, signal.SIGKILL)
@@ -215,7 +237,12 @@ def verb_forks() -> list[int]:
     """The host's forks that run a verb: a process of tmuxagent's server whose
     parent is one too (a fork keeps its parent's command line), but for the
     one that waits for the next call (it holds the listening socket)."""
-    serving = {pid for pid, words in processes() if any(b"tmuxagent._serve" in w for w in words)}
+    root = HOSTS_ROOT[0].encode()  # this module's hosts' (not another run's)
+    serving = {
+        pid
+        for pid, words in processes()
+        if any(b"tmuxagent._serve" in w for w in words) and any(root in w for w in words)
+    }
     forks = []
     for pid in serving:
         try:
@@ -356,10 +383,10 @@ async def test_the_dashboard_follows_a_host(ta: tmuxagent.Server, host: str) -> 
 async def test_the_dashboard_shows_hosts_together(
     ta: tmuxagent.Server, hosts: tuple[Sshd, Sshd], tmp_path: Path
 ) -> None:
-    from tests.sshd import free_port
-    from tests.test_dashboard import TICK, preview_text, until
     from textual.widgets import Input
 
+    from tests.sshd import free_port
+    from tests.test_dashboard import TICK, preview_text, until
     from tmuxagent.dashboard import DashboardApp
     from tmuxagent.dashboard.hosts import Hosts
 
@@ -395,3 +422,51 @@ async def test_the_dashboard_shows_hosts_together(
             if label in ("hostone", "hosttwo"):
                 server.kill_all()
                 server.close()  # type: ignore[attr-defined]
+
+
+def test_a_host_server_gone_behind_the_forward(cli: CLI, host: str) -> None:
+    """The channel's socket still answers, with nobody behind it: the call
+    opens the channel again (its server, once), and is run once."""
+    servers = [pid for pid, words in processes() if any(b"tmuxagent._serve" in w for w in words)
+               and any(HOSTS_ROOT[0].encode() + b"/one/" in w for w in words)]  # fmt: skip
+    assert servers
+    for pid in servers:
+        os.kill(pid, signal.SIGKILL)
+    started = cli("-H", host, "start", "once", "--", "sleep", "300")
+    assert started.returncode == 0, started.stderr
+    assert cli("-H", host, "list").stdout.count("once") == 1
+
+
+def test_record_cast_is_made_here_as_a_local_one_is(
+    cli: CLI, ta: tmuxagent.Server, host: str, tmp_path: Path
+) -> None:
+    ta.start("py", [sys.executable, "-q"]).wait_text(">>> ")
+    target = tmp_path / "elsewhere"
+    target.write_text("keep me\n")
+    link = tmp_path / "out.cast"
+    link.symlink_to(target)
+    cli.ok("-H", host, "record", "py", "--cast", str(link))
+    assert target.read_text() == "keep me\n" and not link.is_symlink()  # replaced, not followed
+    assert json.loads(link.read_text().splitlines()[0])["version"] == 2
+    failed = cli("-H", host, "record", "nosuch", "--cast", str(tmp_path / "none.cast"))
+    assert failed.returncode == 3 and not (tmp_path / "none.cast").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # nothing left
+
+
+def test_paste_file_is_the_second_word(
+    cli: CLI, ta: tmuxagent.Server, host: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ta.start("py", [sys.executable, "-q"]).wait_text(">>> ")
+    monkeypatch.chdir(tmp_path)
+    Path("done").write_text('print("do" + "ne")\n')
+    out = cli.ok("-H", host, "paste", "py", "done", "--enter", "--wait", "^done", cwd=tmp_path)
+    assert out.strip().endswith("done")
+
+
+def test_a_closed_stdout_ends_the_call_at_once(ta: tmuxagent.Server, host: str) -> None:
+    ta.start("py", [sys.executable, "-q"]).wait_text(">>> ")
+    argv = [sys.executable, "-m", "tmuxagent", "-H", host, "-S", str(ta.socket_path),
+            "events", "py"]  # fmt: skip
+    proc = subprocess.run(["bash", "-c", f"{shlex.join(argv)} | head -1"],
+                          capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    assert proc.returncode == 0 and '"event": "state"' in proc.stdout

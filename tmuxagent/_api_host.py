@@ -48,6 +48,7 @@ def serve_api(wire: Wire, options: dict[str, Any]) -> None:
         return
     calls: queue.Queue[bytes | None] = queue.Queue()
     threading.Thread(target=_listen, args=(wire, calls), daemon=True).start()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # the listener's to send
     while True:
         request = calls.get()
         if request is None:

@@ -32,22 +32,70 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-#: The server's start: the code's directory first on the path (None: installed).
+#: Before each line the caller reads (a login shell may print lines of its own).
+MARK = "tmuxagent-bootstrap: "
+#: The server's start: the code's directory first on the path (None: installed);
+#: not the working directory (a stray ~/shlex.py would be imported instead).
 SERVE = (
     "import sys\n"
+    "sys.path[:] = [p for p in sys.path if p not in ('', '.')]\n"
     "if sys.argv[1]: sys.path.insert(0, sys.argv[1])\n"
     "from tmuxagent._serve import main\n"
     "sys.exit(main(sys.argv[2:]))\n"
 )
 
 
+def unsafe(path: str) -> str | None:
+    """Why another user could change what ``path`` holds (as _files.unsafe_path:
+    every directory on the way this user's or root's, none writable by others
+    but a sticky one above the last)."""
+    for full in (os.path.abspath(path), os.path.realpath(path)):
+        parts = [p for p in full.split("/") if p]
+        steps = ["/"] + ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+        for i, step in enumerate(steps):
+            try:
+                st = os.lstat(step)
+            except FileNotFoundError:
+                break
+            if st.st_uid not in (os.geteuid(), 0):
+                return f"{step} belongs to uid {st.st_uid}"
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            sticky_above = st.st_mode & stat.S_ISVTX and i < len(steps) - 1
+            if st.st_mode & 0o022 and not sticky_above:
+                return f"others can write to {step}"
+    return None
+
+
 def private_dir(path: str) -> str:
-    """``path``, made 0700 or checked to be this user's own and private."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    st = os.lstat(path)
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-        raise RuntimeError(f"{path} is not a private directory of this user")
+    """``path``, made 0700 or checked to be this user's own and private, on a
+    way no other user can change."""
+    why = unsafe(path)
+    if why is None:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.lstat(path)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+            why = "it is not a private directory of this user"
+        else:
+            why = unsafe(path)
+    if why is not None:
+        raise RuntimeError(f"refusing {path}: {why}")
     return path
+
+
+def tree_id(root: str) -> str:
+    """The SHA-256 of a package's files (relative names and contents): which
+    code it is, whatever its version says."""
+    names = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        names += [os.path.relpath(os.path.join(folder, name), root)
+                  for name in files if not name.endswith((".pyc", ".pyo"))]  # fmt: skip
+    digest = hashlib.sha256()
+    for name in sorted(names):
+        with open(os.path.join(root, name), "rb") as f:
+            digest.update(name.encode() + b"\0" + f.read() + b"\0")
+    return digest.hexdigest()
 
 
 def answers(path: str) -> bool:
@@ -82,12 +130,12 @@ def too_old(version: str) -> bool:
 
 
 def installed(want: dict[str, Any]) -> bool:
-    """Whether this Python already has tmuxagent of the wanted version."""
+    """Whether this Python already has the very same tmuxagent (its files)."""
     try:
         import tmuxagent  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return False
-    return bool(getattr(tmuxagent, "__version__", None) == want["version"])
+    return bool(tree_id(os.path.dirname(os.path.abspath(tmuxagent.__file__))) == want["tree"])
 
 
 def unpack(want: dict[str, Any], stdin: BinaryIO, out: Any) -> str:
@@ -98,21 +146,24 @@ def unpack(want: dict[str, Any], stdin: BinaryIO, out: Any) -> str:
     target = os.path.join(root, want["sha256"][:32])
     if os.path.isfile(os.path.join(target, "tmuxagent", "_serve.py")):
         return target
-    out.write(json.dumps({"need": "payload"}) + "\n")
+    out.write(MARK + json.dumps({"need": "payload"}) + "\n")
     out.flush()
     data = stdin.read(want["size"])
     if hashlib.sha256(data).hexdigest() != want["sha256"]:
         raise RuntimeError("the tmuxagent sent over was damaged on the way (hash differs)")
     temporary = tempfile.mkdtemp(dir=root, prefix=".new-")
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for name in archive.namelist():
-            parts = name.split("/")
-            if name.startswith("/") or ".." in parts or parts[0] != "tmuxagent":
-                raise RuntimeError(f"refusing a file named {name!r} in the archive")
-        archive.extractall(temporary)
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                parts = name.split("/")
+                if name.startswith("/") or ".." in parts or parts[0] != "tmuxagent":
+                    raise RuntimeError(f"refusing a file named {name!r} in the archive")
+            archive.extractall(temporary)
         os.rename(temporary, target)
-    except OSError:  # another call put it there first
+    except OSError as exc:
+        if not os.path.isdir(target):  # else another call put it there first
+            raise RuntimeError(f"cannot write {root}: {exc.strerror or exc}") from None
+    finally:
         shutil.rmtree(temporary, ignore_errors=True)
     return target
 
@@ -149,6 +200,8 @@ def bootstrap(stdin: BinaryIO, out: Any) -> dict[str, Any]:
     runtime = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
     base = private_dir(os.path.join(runtime, f"tmuxagent-{os.getuid()}"))
     path = os.path.join(base, f"serve-{want['code']}.sock")
+    if len(path.encode()) >= 104:  # a Unix socket's path holds no more
+        return {"error": f"its socket path {path} is too long; set a shorter XDG_RUNTIME_DIR"}
     result = {"socket": path, "python": python, "tmux": tmux, "installed": None}
     if answers(path):
         return result
@@ -165,7 +218,7 @@ def main() -> None:
         result = bootstrap(sys.stdin.buffer, out)
     except Exception as exc:  # said to the caller, who names the host
         result = {"error": str(exc) or type(exc).__name__}
-    out.write(json.dumps(result) + "\n")
+    out.write(MARK + json.dumps(result) + "\n")
     out.flush()
 
 

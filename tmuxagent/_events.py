@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
         def states(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, State]: ...
 
+
 #: Seconds between looks at the logs' sizes.
 TICK = 0.25
 #: Seconds between looks at the list of sessions, at most (when a session

@@ -42,7 +42,6 @@ def cmd_remote(host: str, args: Args) -> int:
     spec = parse_host(host)
     argv = list(args.verb_argv)
     stdin: bytes | None = None
-    output: int | None = None
     if args.verb == "attach":
         return _attach(spec, args)
     if args.verb == "paste":
@@ -50,21 +49,59 @@ def cmd_remote(host: str, args: Args) -> int:
 
         stdin = read_input(args.file or "-").encode("utf-8", "surrogateescape")
         if args.file is not None:  # the host reads it from its stdin instead
-            last = len(argv) - 1 - argv[::-1].index(args.file)
-            argv[last] = "-"
-    if args.verb == "record" and args.cast not in (None, "-"):
-        output = _create_private(args.cast)
-        argv = _replace_option(argv, "--cast", "-")
+            argv[_second_word(argv)] = "-"
     prefix = []
     if args.socket is not None:
         prefix += ["--socket", args.socket]
     if args.tmux_timeout != TMUX_TIMEOUT:
         prefix += ["--tmux-timeout", repr(args.tmux_timeout)]
+    if args.verb == "record" and args.cast not in (None, "-"):
+        return _record_here(spec, prefix + _replace_option(argv, "--cast", "-"), args.cast)
+    return run_verb(spec, prefix + argv, stdin=stdin)
+
+
+def _second_word(argv: list[str]) -> int:
+    """Where a verb's second positional word is in ``argv`` (VERB first),
+    read as the parser reads it (an option's value is not a word)."""
+    from .cli import VERBS
+
+    verb = VERBS[argv[0]]
+    words, i, rest = 0, 1, False
+    while i < len(argv):
+        token = argv[i]
+        if rest or not token.startswith("-") or token == "-":
+            words += 1
+            if words == 2:
+                return i
+        elif token == "--":
+            rest = True
+        elif "=" not in token:
+            found = verb.options.get(token)
+            if found is not None and found.kind != "flag":
+                i += 1  # its value
+        i += 1
+    raise ValueError("no second word")  # the parser found one
+
+
+def _record_here(spec: HostSpec, argv: list[str], path: str) -> int:
+    """``record --cast FILE``: the cast comes over as the verb's output into a
+    file here, made as a local one is (0600, renamed into place once whole)."""
+    from ._files import PrivateOutput
+    from .errors import UsageError, shown
+
+    class Failed(Exception):
+        pass
+
     try:
-        return run_verb(spec, prefix + argv, stdin=stdin, stdout=1 if output is None else output)
-    finally:
-        if output is not None:
-            os.close(output)
+        with PrivateOutput(path) as out:
+            code = run_verb(spec, argv, stdout=out.fileno())
+            if code != 0:
+                raise Failed  # no file, as when the verb fails here
+    except Failed:
+        return code
+    except OSError as exc:
+        raise UsageError(f"cannot write {shown(path)}: {exc.strerror}") from None
+    return 0
 
 
 def _replace_option(argv: list[str], name: str, value: str) -> list[str]:
@@ -81,15 +118,6 @@ def _replace_option(argv: list[str], name: str, value: str) -> list[str]:
         else:
             out.append(word)
     return out
-
-
-def _create_private(path: str) -> int:
-    from .errors import UsageError, shown
-
-    try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    except OSError as exc:
-        raise UsageError(f"cannot write {shown(path)}: {exc.strerror}") from None
 
 
 def _attach(spec: HostSpec, args: Args) -> int:
@@ -142,13 +170,22 @@ def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
     except ValueError:  # not the main thread: Ctrl-C is not ours to take
         previous = None
     try:
-        wire = _sent(link, frames)
+        wire = sent(link, frames)
         for note in link.notes:  # said once: the channel is set up once
             sys.stderr.write(f"tmuxagent: {note}\n")
         if interrupts:
             _tell(wire, SIGNAL)
-        broken = False
+        watch = None
+        if isinstance(stdout, int):  # a reader that goes away (| head -1) ends the call
+            import select
+
+            watch = select.poll()
+            watch.register(wire.sock.fileno(), select.POLLIN)
+            watch.register(stdout, 0)  # errors only: POLLERR once no one reads the pipe
         while True:
+            ready = watch.poll() if watch is not None and not wire.buffered() else []
+            if any(fd == stdout for fd, _ in ready):
+                return 0  # as a local verb whose reader left; closing stops the host's
             try:
                 frame = wire.read()
             except (OSError, ProtocolError):
@@ -158,11 +195,11 @@ def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
             kind, data = frame
             if kind == STDOUT and isinstance(stdout, bytearray):
                 stdout += data
-            elif kind == STDOUT and isinstance(stdout, int) and not broken:
+            elif kind == STDOUT and isinstance(stdout, int):
                 try:
                     _write_all(stdout, data)
-                except BrokenPipeError:  # as a local verb: the reader is gone, the rest dropped
-                    broken = True
+                except BrokenPipeError:  # as a local verb: the reader is gone, the rest
+                    return 0  # dropped; closing stops the verb on the host
             elif kind == STDERR:
                 try:
                     _write_all(2, data)
@@ -171,7 +208,7 @@ def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
             elif kind == EXIT:
                 if not data.isdigit():
                     raise HostError(f"{spec}: its tmuxagent server is another version")
-                return 0 if broken else int(data)
+                return int(data)
     except OSError as exc:
         raise HostError(f"lost the connection to {spec}: {exc.strerror or exc}") from None
     finally:
@@ -181,7 +218,7 @@ def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
             wire.sock.close()
 
 
-def _sent(link: Link, frames: list[tuple[bytes, bytes]]) -> Wire:
+def sent(link: Link, frames: list[tuple[bytes, bytes]]) -> Wire:
     """A connection that carried ``frames`` to the host's server, which
     greeted it. No greeting means that no server is behind the channel and
     the request was not run: the channel is opened again, once."""
@@ -198,7 +235,10 @@ def _sent(link: Link, frames: list[tuple[bytes, bytes]]) -> Wire:
         wire.sock.close()
         if attempt == 0:
             link.open(again=True)
-    raise HostError(f"{link.spec}: its tmuxagent server does not answer")
+    raise HostError(
+        f"{link.spec}: its tmuxagent server does not answer (does its sshd forward Unix "
+        "sockets? AllowStreamLocalForwarding)"
+    )
 
 
 def _tell(wire: Wire, kind: bytes) -> None:

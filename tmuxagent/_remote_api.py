@@ -18,7 +18,7 @@ from pathlib import Path
 from ._codec import decode, decode_error, encode
 from ._poll import TMUX_TIMEOUT
 from ._ssh import Link, parse_host
-from ._wire import API, CALL, HELLO, RESULT, ProtocolError, Wire, words
+from ._wire import API, CALL, RESULT, ProtocolError, Wire, words
 from .errors import HostError, TmuxAgentError, UsageError
 from .server import Server
 from .session import Session
@@ -65,23 +65,12 @@ class RemoteServer(Server):
     # -- the connection ----------------------------------------------------------
 
     def _connect(self) -> Wire:
+        from ._remote import sent
+
         link = Link(self.spec)
-        frames = [(API, words(link.code, json.dumps(self._options)))]
-        for attempt in range(2):
-            wire = Wire(link.connect())
-            try:
-                for kind, data in frames:
-                    wire.send(kind, data)
-                hello = wire.read()
-            except (OSError, ProtocolError):
-                hello = None
-            if hello is not None and hello[0] == HELLO:
-                self._about = self._result(wire)
-                return wire
-            wire.sock.close()
-            if attempt == 0:
-                link.open(again=True)
-        raise HostError(f"{self.spec}: its tmuxagent server does not answer")
+        wire = sent(link, [(API, words(link.code, json.dumps(self._options)))])
+        self._about = self._result(wire)
+        return wire
 
     def _result(self, wire: Wire) -> Any:
         try:

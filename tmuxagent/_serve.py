@@ -73,6 +73,10 @@ def warm() -> None:
 def serve(path: str, code: str, idle: float = IDLE) -> None:
     import gc
 
+    # This is the host: a TMUXAGENT_HOST of its own (shared dotfiles) would
+    # send every call on to somewhere else.
+    os.environ.pop("TMUXAGENT_HOST", None)
+
     warm()
     gc.freeze()  # the forks' collections leave these objects (and their pages) alone
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -157,6 +161,8 @@ def _serve_one(conn: socket.socket, code: str) -> None:
     """In a fork: run one verb for the connection, then exit."""
     status = 1
     try:
+        # Ctrl-C is held until the verb runs, where it is the verb's to take.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         signal.signal(signal.SIGINT, signal.default_int_handler)
         status = _run_verb(Wire(conn), code)
     except BaseException:  # nothing may escape a fork
@@ -199,7 +205,11 @@ def _run_verb(wire: Wire, code: str) -> int:
     cli.HOST_LABEL = label
     status = 1
     try:
-        status = cli.main(argv)
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            status = cli.main(argv)
+        finally:  # a Ctrl-C from now on would cut the answer short: the verb is over
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         with contextlib.suppress(OSError):
             sys.stdout.flush()
         with contextlib.suppress(OSError):
@@ -221,7 +231,8 @@ class _Relay:
         self.wire = wire
         self.stdin: int | None = stdin
         self.outputs = {stdout: STDOUT, stderr: STDERR}
-        self.pending = b""  # input not taken by the verb yet
+        self.pending = bytearray()  # input not taken by the verb yet
+        self.given = 0  # how much of it was
         self.gone = False  # the client went away
         self.ended = False  # the client's input is all here
         self._done_r, self._done_w = os.pipe()
@@ -241,7 +252,7 @@ class _Relay:
             poller.register(self._done_r, select.POLLIN)
             if not self.gone:
                 poller.register(sock, select.POLLIN)
-            if self.stdin is not None and self.pending:
+            if self.stdin is not None and self.given < len(self.pending):
                 poller.register(self.stdin, select.POLLOUT)
             events = dict(poller.poll())
             for fd, kind in self.outputs.items():
@@ -292,13 +303,18 @@ class _Relay:
         if self.stdin is None:
             return
         try:
-            while self.pending:
-                written = os.write(self.stdin, self.pending)
-                self.pending = self.pending[written:]
+            while self.given < len(self.pending):
+                chunk = self.pending[self.given : self.given + (1 << 16)]  # a copy: no view held
+                self.given += os.write(self.stdin, chunk)
         except BlockingIOError:
+            if self.given > len(self.pending) // 2:  # drop what was given, now and then
+                del self.pending[: self.given]
+                self.given = 0
             return
         except OSError:  # the verb closed its input
-            self.pending = b""
+            pass
+        self.pending.clear()
+        self.given = 0
         if self.ended:
             os.close(self.stdin)
             self.stdin = None

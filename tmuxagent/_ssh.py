@@ -17,7 +17,7 @@ import _socket  # not socket: a CLI call to a host must start fast (see bench/re
 import os
 
 from ._files import secure_dir
-from ._host import absolute
+from ._host import _PACKAGE, absolute
 from .errors import HostError, UsageError, shown
 
 TYPE_CHECKING = False
@@ -180,6 +180,11 @@ class Link:
         command = os.environ.get("TMUXAGENT_SSH_COMMAND", "").strip()
         name = sha256(repr((command, spec.host, spec.user, spec.port)).encode())[:16]
         folder = hosts_dir()
+        if ":" in folder or len(folder) > 70:  # ssh's -L spec; a socket path's length
+            raise UsageError(
+                f"the hosts directory {shown(folder)} is too long or holds a ':'; "
+                "set TMUXAGENT_SOCKET_DIR to a short path"
+            )
         self.control_path = os.path.join(folder, f"{name}.ctl")
         self.socket_path = os.path.join(folder, f"{name}-{self.code[:8]}.sock")
         self._lock_path = os.path.join(folder, f"{name}.lock")
@@ -189,13 +194,16 @@ class Link:
     def argv(self, *options: str, command: str | None = None, batch: bool = True) -> list[str]:
         """An ssh command line for this host through the master connection
         (``batch``: it never prompts)."""
-        argv = [*ssh_command(), "-o", f"ControlPath={self.control_path}"]
+        # -S, not -o ControlPath=: a space in the path is no problem; '%' is ssh's.
+        argv = [*ssh_command(), "-S", self.control_path.replace("%", "%%")]
         if batch:
             argv += ["-o", "BatchMode=yes"]
         if self.spec.port is not None:
             argv += ["-p", str(self.spec.port)]
         if self.spec.user is not None:
             argv += ["-l", self.spec.user]
+        if command is not None:  # ours, not a RemoteCommand of the user's config
+            options = (*options, "-o", "RemoteCommand=none")
         argv += [*options, "--", self.spec.host]
         if command is not None:
             argv.append(command)
@@ -252,9 +260,9 @@ class Link:
         try:
             return subprocess.run(
                 argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                errors="replace", timeout=timeout, check=False,
+                errors="replace", timeout=timeout, check=False, start_new_session=True,
             )  # fmt: skip
-        except FileNotFoundError:
+        except OSError:
             raise HostError(f"{self.spec}: {shown(argv[0])} was not found (install OpenSSH, "
                             "or set TMUXAGENT_SSH_COMMAND)") from None  # fmt: skip
         except subprocess.TimeoutExpired:
@@ -271,16 +279,18 @@ class Link:
             argv = self.argv(
                 "-o", "ControlMaster=yes", "-o", f"ControlPersist={PERSIST}",
                 "-o", "StreamLocalBindUnlink=yes", "-o", "ServerAliveInterval=15",
+                "-o", "ExitOnForwardFailure=no",  # a LocalForward of the user's config in use
                 "-o", f"ConnectTimeout={CONNECT_TIMEOUT}", "-f", "-N",
             )  # fmt: skip
             try:
                 # -f: ssh goes to the background once logged in; its stderr is
                 # a file, so that waiting for it does not wait for the master.
+                # Its own session: a Ctrl-C at the terminal is for us, not for ssh.
                 code = subprocess.run(
                     argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
-                    timeout=CONNECT_TIMEOUT + 5, check=False,
+                    timeout=CONNECT_TIMEOUT + 5, check=False, start_new_session=True,
                 ).returncode  # fmt: skip
-            except FileNotFoundError:
+            except OSError:
                 raise HostError(f"{self.spec}: {shown(argv[0])} was not found (install "
                                 "OpenSSH, or set TMUXAGENT_SSH_COMMAND)") from None  # fmt: skip
             except subprocess.TimeoutExpired:
@@ -305,12 +315,17 @@ class Link:
             source = base64.b64encode(zlib.compress(f.read())).decode()
         data = payload()
         want = {"code": self.code, "version": __version__, "size": len(data),
-                "sha256": sha256(data)}  # fmt: skip
+                "sha256": sha256(data), "tree": _bootstrap.tree_id(_PACKAGE)}  # fmt: skip
         command = "exec python3 -c 'import sys; exec(sys.stdin.buffer.readline())'"
-        first = f"import base64, zlib; exec(zlib.decompress(base64.b64decode('{source}')))\n"
+        # Not the working directory on the path: a stray ~/zlib.py would be run.
+        first = (
+            "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+            f"import base64, zlib; exec(zlib.decompress(base64.b64decode('{source}')))\n"
+        )
         process = subprocess.Popen(
-            self.argv("-o", "ControlMaster=no", command=command),
+            self.argv("-o", "ControlMaster=no", "-o", "RequestTTY=no", command=command),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True,
         )  # fmt: skip
         assert process.stdin is not None and process.stdout is not None
         try:
@@ -345,19 +360,34 @@ class Link:
         return socket_path
 
     def _answer(self, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+        """The bootstrap's next answer: its next line that carries its mark (a
+        login shell may print lines of its own); {} if none comes in time."""
         import json
+        import select
         import time
+
+        from ._bootstrap import MARK
 
         assert process.stdout is not None
         deadline = time.monotonic() + CONNECT_TIMEOUT
-        line = process.stdout.readline()  # the bootstrap answers within its own limits
-        if time.monotonic() > deadline or not line:
-            return {}
-        try:
-            answer = json.loads(line)
-        except ValueError:
-            return {}
-        return answer if isinstance(answer, dict) else {}
+        fd, pending = process.stdout.fileno(), b""
+        while time.monotonic() < deadline:
+            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                break
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                text = line.decode("utf-8", "replace")
+                if text.startswith(MARK):
+                    try:
+                        answer = json.loads(text[len(MARK) :])
+                    except ValueError:
+                        return {}
+                    return answer if isinstance(answer, dict) else {}
+        return {}
 
     def _forward(self, remote: str) -> None:
         import contextlib

@@ -50,17 +50,20 @@ class Hosts:
         return groups
 
     def sessions(self) -> list[SessionInfo]:
+        """Every server's sessions; TmuxAgentError only when none answers."""
         found = []
+        failed: TmuxAgentError | None = None
         for label, server in self.servers.items():
             try:
                 infos = server.sessions()
             except TmuxAgentError as exc:
-                if not label:  # this machine's server: as the dashboard shows it alone
-                    raise
                 self.errors[label] = str(exc)
+                failed = failed or exc
                 continue
             self.errors.pop(label, None)
             found += [_renamed(i, self._named(label, i.name)) for i in infos]
+        if failed is not None and len(self.errors) == len(self.servers):
+            raise failed
         return found
 
     def is_running(self) -> bool:
@@ -103,8 +106,6 @@ class Hosts:
         try:
             return dict(getattr(self.servers[label], method)(*args, **kwargs))
         except TmuxAgentError as exc:
-            if not label:
-                raise
             self.errors[label] = str(exc)
             return {}
 

@@ -1,0 +1,142 @@
+"""The dashboard following 3 hosts x 20 sessions, against 60 sessions here.
+
+    python bench/dashboard_hosts.py [--seconds 20] [--rounds 2]
+
+Starts three real sshd on 127.0.0.1 (tests/sshd.py: the hosts are this
+machine), 20 sessions on each host's server and 60 on a local one, each
+printing about 10 lines a second, and runs ``tmuxagent dashboard`` in a
+160x45 pane: once on the 60 local sessions, once with ``--host`` for each
+host (and no local session), in turns. Measured over each window: the
+dashboard process's CPU as a share of one core, and for the hosts also the
+ssh master connections' and the hosts' tmuxagent servers' (their forks
+serve the calls), which on real hosts would be spread over the network.
+Goal (issue 14): the dashboard no more CPU with 3 x 20 remote than 60 local.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import tmuxagent
+from bench.dashboard import TICKER, cpu_seconds
+from tests.sshd import Sshd, available
+
+
+def processes(needle: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def total_cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:  # gone meanwhile
+            pass
+    return total
+
+
+def window(outer: tmuxagent.Server, argv: list[str], env: dict[str, str], seconds: float,
+           wait_for: str, others: str | None) -> tuple[float, float]:  # fmt: skip
+    """CPU shares (dashboard, ssh and hosts' servers) over ``seconds``."""
+    dash = outer.start("dash", argv, size="160x45", env=env)
+    dash.wait_text(wait_for, timeout=120)
+    time.sleep(3)  # settle: the first screens are fetched
+    pid = dash.status().pid
+    side = (lambda: processes(others)) if others else (lambda: [])
+    d0, s0, t0 = cpu_seconds(pid), total_cpu(side()), time.monotonic()
+    time.sleep(seconds)
+    wall = time.monotonic() - t0
+    shares = ((cpu_seconds(pid) - d0) / wall, (total_cpu(side()) - s0) / wall)
+    dash.kill()
+    return shares
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if available():
+        print(f"cannot run: {available()}")
+        return 1
+    compileall.compile_dir(Path(tmuxagent.__file__).parent, quiet=1)
+    with tempfile.TemporaryDirectory(prefix="bench-hosts-") as tmp:
+        root = Path(tmp)
+        (root / "sockets").mkdir(mode=0o700)
+        hosts, config = [], root / "ssh_config"
+        for n in range(3):
+            for name in ("runtime", "cache"):
+                (root / f"h{n}" / name).mkdir(mode=0o700, parents=True)
+            env_line = f"XDG_RUNTIME_DIR={root}/h{n}/runtime XDG_CACHE_HOME={root}/h{n}/cache"
+            hosts.append(Sshd(root / f"h{n}" / "sshd", alias=f"host{n}",
+                              extra=f"SetEnv {env_line}\n").start())  # fmt: skip
+        config.write_text("".join(h.config.read_text() for h in hosts))
+        env = {"TMUXAGENT_SSH_COMMAND": f"ssh -F {config}",
+               "TMUXAGENT_SOCKET_DIR": str(root / "sockets")}  # fmt: skip
+        os.environ.update(env)
+        local = tmuxagent.Server(root / "sockets" / "local")
+        empty = root / "sockets" / "empty"
+        outer = tmuxagent.Server(root / "sockets" / "outer")
+        remote = [tmuxagent.Server(host=h.alias) for h in hosts]
+        exe = [sys.executable, "-m", "tmuxagent"]
+        results: dict[str, list[tuple[float, float]]] = {"60 here": [], "3 hosts x 20": []}
+        try:
+            for i in range(60):
+                local.start(f"agent-{i:02d}", ["sh", "-c", TICKER])
+            for server in remote:
+                for i in range(20):
+                    server.start(f"agent-{i:02d}", ["sh", "-c", TICKER])
+                server.close()  # type: ignore[attr-defined]
+            here = [*exe, "-S", str(local.socket_path), "dashboard"]
+            there = [*exe, "-S", str(empty), "dashboard"]
+            for h in hosts:
+                there += ["--host", h.alias]
+            for _ in range(args.rounds):
+                results["60 here"].append(window(outer, here, env, args.seconds, "agent-59", None))
+                results["3 hosts x 20"].append(
+                    window(outer, there, env, args.seconds, "host2/agent-19", str(root))
+                )
+        finally:
+            outer.kill_all()
+            local.kill_all()
+            for server in remote:
+                server.kill_all()
+            for pid in processes(str(root)):
+                if pid != os.getpid():
+                    os.kill(pid, 9)
+            for h in hosts:
+                h.stop()
+    print(f"dashboard, 160x45, sessions printing ~10 lines/s, {args.seconds:g} s windows, "
+          f"{args.rounds} rounds in turns; CPU as a share of one core (each round)")  # fmt: skip
+    for label, shares in results.items():
+        dash = " / ".join(f"{d * 100:.1f}%" for d, _ in shares)
+        side = " / ".join(f"{s * 100:.1f}%" for _, s in shares)
+        med = statistics.median(d for d, _ in shares) * 100
+        print(
+            f"{label:<14} dashboard {dash} (median {med:.1f}%)"
+            + (f"; ssh and the hosts' servers {side}" if label != "60 here" else "")
+        )
+    print("goal (issue 14): 3 hosts x 20 no more than 60 here")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
