@@ -84,10 +84,7 @@ def main() -> int:
             subprocess.run([*master, "-O", "exit", "benchhost"], capture_output=True, check=False)
         finally:
             server.kill_all()
-            subprocess.run(
-                [*exe, "-H", "benchhost", "list"], env=env, capture_output=True, check=False
-            )
-            for pid, words in _processes():
+            for pid, words in _processes():  # the host's server, the ssh masters
                 if str(root).encode() in words and pid != os.getpid():
                     os.kill(pid, 9)
             host.stop()

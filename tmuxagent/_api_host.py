@@ -23,8 +23,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .server import Server
+
 SERVER_CALLS = frozenset({
     "sessions", "states", "output_sizes", "screens", "kill_all", "is_running", "start",
+    "output_sizes_by_name",
 })  # fmt: skip
 SESSION_CALLS = frozenset({
     "send", "paste", "keys", "capture", "read", "transcript", "wait_text", "wait_idle",
@@ -46,6 +49,7 @@ def serve_api(wire: Wire, options: dict[str, Any]) -> None:
     except TmuxAgentError as exc:
         _answer(wire, {"error": encode_error(exc)})
         return
+    listed: dict[str, Any] = {}  # the sessions the last sessions() answered, by name
     calls: queue.Queue[bytes | None] = queue.Queue()
     threading.Thread(target=_listen, args=(wire, calls), daemon=True).start()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # the listener's to send
@@ -55,7 +59,7 @@ def serve_api(wire: Wire, options: dict[str, Any]) -> None:
             return
         name, method, args, kwargs = json.loads(request)
         try:
-            value = _call(server, name, method, decode(args), decode(kwargs))
+            value = _call(server, listed, name, method, decode(args), decode(kwargs))
             _answer(wire, {"value": encode(value)})
         except TmuxAgentError as exc:
             _answer(wire, {"error": encode_error(exc)})
@@ -74,13 +78,21 @@ def _listen(wire: Wire, calls: queue.Queue[bytes | None]) -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
-def _call(server: Any, name: str | None, method: str, args: list[Any], kwargs: Any) -> Any:
+def _call(
+    server: Server, listed: dict[str, Any], name: str | None, method: str, args: list[Any],
+    kwargs: Any,
+) -> Any:  # fmt: skip
     from .errors import UsageError
 
     if name is None:
         if method not in SERVER_CALLS:
             raise UsageError(f"the host does not take {method!r}")
+        if method == "output_sizes_by_name":  # a dashboard's, ten times a second:
+            return server.output_sizes([listed[n] for n in args[0] if n in listed])
         value = getattr(server, method)(*args, **kwargs)
+        if method == "sessions":
+            listed.clear()
+            listed.update((info.name, info) for info in value)
         if method == "start":  # a Session: its name, and what it saw starting
             return {"name": value.name, "started": value.started}
         return value

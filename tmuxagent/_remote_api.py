@@ -172,7 +172,14 @@ class RemoteServer(Server):
         raise UsageError("events are not followed over ssh yet; run 'tmuxagent -H HOST events'")
 
     def output_sizes(self, sessions: Iterable[SessionInfo]) -> dict[str, int]:
-        return dict(self._call(None, "output_sizes", list(sessions)))
+        # By name: the host has the sessions from the last sessions() (a dashboard
+        # asks this ten times a second; whole records would cost it much more).
+        infos = list(sessions)
+        sizes = dict(self._call(None, "output_sizes_by_name", [i.name for i in infos]))
+        missing = [i for i in infos if i.name not in sizes]
+        if missing:  # records it has not listed (from another connection, or older)
+            sizes.update(self._call(None, "output_sizes", missing))
+        return sizes
 
     def screens(
         self, names: Iterable[str], *, ansi: bool = False, history: int = 0
