@@ -20,7 +20,7 @@ from ._poll import TMUX_TIMEOUT
 from ._ssh import Link, parse_host
 from ._wire import API, CALL, RESULT, ProtocolError, Wire, words
 from .errors import HostError, TmuxAgentError, UsageError
-from .server import Server
+from .server import Server, check_tmux_timeout
 from .session import Session
 
 TYPE_CHECKING = False
@@ -48,10 +48,7 @@ class RemoteServer(Server):
     ) -> None:
         if host is None:
             raise UsageError("RemoteServer needs a host")
-        if not 0 < timeout < 1e9:
-            raise UsageError(
-                f"the tmux timeout must be a positive number of seconds, not {timeout}"
-            )
+        check_tmux_timeout(timeout)
         self.spec = parse_host(host)
         self._options = {"socket": None if socket is None else str(socket),
                          "timeout": timeout, "log_limit": log_limit}  # fmt: skip

@@ -84,6 +84,11 @@ class _Made:
 _SUN_PATH = 104 if sys.platform == "darwin" else 108
 
 
+def check_tmux_timeout(timeout: float) -> None:
+    if not 0 < timeout < 1e9:  # also refuses nan and inf
+        raise UsageError(f"the tmux timeout must be a positive number of seconds, not {timeout}")
+
+
 class Server:
     """A private tmux server for agent sessions.
 
@@ -110,10 +115,7 @@ class Server:
         timeout: float = TMUX_TIMEOUT,
         log_limit: int | str | None = None,
     ) -> None:
-        if not 0 < timeout < 1e9:  # also refuses nan and inf
-            raise UsageError(
-                f"the tmux timeout must be a positive number of seconds, not {timeout}"
-            )
+        check_tmux_timeout(timeout)
         self._log_limit: int | None = None
         if log_limit is not None:
             self.log_limit = log_limit
