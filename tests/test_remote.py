@@ -17,14 +17,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import tmuxagent
-from tests.conftest import CLI
+from tests.conftest import CLI, wait_until
 from tests.sshd import Sshd, available
 
 pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
@@ -269,20 +268,18 @@ def _listens(pid: int) -> bool:
 
 def wait_for_fork(caller: subprocess.Popen[str], timeout: float = 30) -> int:
     """The one verb running on the host (tests run one at a time)."""
-    deadline = time.monotonic() + timeout
-    while not (forks := verb_forks()):
+
+    def forks() -> list[int]:
         assert caller.poll() is None, caller.communicate()
-        assert time.monotonic() < deadline, "no verb runs on the host"
-        time.sleep(0.05)
-    assert len(forks) == 1, forks
-    return forks[0]
+        return verb_forks()
+
+    found = wait_until(forks, timeout, "a verb running on the host")
+    assert isinstance(found, list) and len(found) == 1, found
+    return int(found[0])
 
 
 def wait_gone(pid: int, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while pid in verb_forks():
-        assert time.monotonic() < deadline, f"the verb on the host ({pid}) still runs"
-        time.sleep(0.05)
+    wait_until(lambda: pid not in verb_forks(), timeout, f"the verb on the host ({pid}) to end")
 
 
 def test_the_bootstrap_says_what_a_host_lacks(
@@ -356,10 +353,8 @@ def test_the_python_api_drops_a_call_on_ctrl_c(ta: tmuxagent.Server, host: str) 
     threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
     with pytest.raises(KeyboardInterrupt):
         quiet.wait_text("never", timeout=60)
-    deadline = time.monotonic() + 15
-    while verb_forks():  # the host stopped the wait (and its fork ended)
-        assert time.monotonic() < deadline, "the call still runs on the host"
-        time.sleep(0.05)
+    # The host stopped the wait (and its fork ended).
+    wait_until(lambda: not verb_forks(), 15, "the call on the host to end")
     assert quiet.status().alive  # a new connection, the same session
     remote.close()
 
