@@ -350,9 +350,16 @@ def test_the_python_api_drops_a_call_on_ctrl_c(ta: tmuxagent.Server, host: str) 
 
     remote = tmuxagent.Server(ta.socket_path, host=host)
     quiet = remote.start("quiet", ["sleep", "300"])
-    threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    seen: list[int] = []  # the call's fork on the host, as Ctrl-C comes
+
+    def ctrl_c() -> None:
+        seen.extend(verb_forks())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Timer(1.0, ctrl_c).start()
     with pytest.raises(KeyboardInterrupt):
         quiet.wait_text("never", timeout=60)
+    assert seen, "the call's fork on the host was not seen"
     # The host stopped the wait (and its fork ended).
     wait_until(lambda: not verb_forks(), 15, "the call on the host to end")
     assert quiet.status().alive  # a new connection, the same session
@@ -465,3 +472,52 @@ def test_a_closed_stdout_ends_the_call_at_once(ta: tmuxagent.Server, host: str) 
     proc = subprocess.run(["bash", "-c", f"{shlex.join(argv)} | head -1"],
                           capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
     assert proc.returncode == 0 and '"event": "state"' in proc.stdout
+
+
+def test_a_bad_call_is_an_error_and_the_connection_stays(ta: tmuxagent.Server, host: str) -> None:
+    remote = tmuxagent.Server(ta.socket_path, host=host)
+    remote.start("py", [sys.executable, "-q"])
+    with pytest.raises(tmuxagent.UsageError, match="bad call"):
+        remote._call("py", "capture", bogus=1)  # type: ignore[attr-defined]
+    assert [i.name for i in remote.sessions()] == ["py"]  # the same connection answers
+    remote.close()
+
+
+def test_a_hosts_error_brings_data_only() -> None:
+    from tmuxagent._codec import decode_error
+
+    hostile = {
+        "type": "WaitTimeout",
+        "message": "x",
+        "attrs": {
+            "__dict__": {},
+            "add_note": 1,
+            "exit_code": "str",
+            "args": [1, 2],
+            "screen": "last",
+        },
+    }
+    exc = decode_error(hostile, "h")
+    assert isinstance(exc, tmuxagent.WaitTimeout) and exc.exit_code == 1
+    assert exc.screen == "last" and exc.args == ("x",)  # type: ignore[attr-defined]
+    exc.add_note("still a method")
+    odd = decode_error({"type": "NotOurs", "message": "m"}, "h")
+    assert type(odd) is tmuxagent.TmuxError and str(odd) == "h: m"
+
+
+def test_hosts_never_mistake_a_local_name_for_a_hosts(ta: tmuxagent.Server, tmp_path: Path) -> None:
+    from tmuxagent.dashboard.hosts import HERE, Hosts
+
+    other = tmuxagent.Server(tmp_path / "other.sock")  # stands for a host: routing only
+    try:
+        ta.start("hostone/job", ["sleep", "300"])  # a local name that reads like a host's
+        other.start("job", ["sleep", "300"])
+        view = Hosts({"": ta, "hostone": other})
+        names = sorted(i.name for i in view.sessions())
+        assert names == [f"{HERE}hostone/job", "hostone/job"]
+        assert view.session(f"{HERE}hostone/job").status().name == "hostone/job"
+        view.session("hostone/job").kill()
+        assert other.sessions() == [] and [i.name for i in ta.sessions()] == ["hostone/job"]
+        assert view.states([]) == {}
+    finally:
+        other.kill_all()

@@ -17,7 +17,7 @@ import threading
 
 from ._codec import decode, encode, encode_error
 from ._wire import CALL, RESULT, ProtocolError, Wire
-from .errors import TmuxAgentError
+from .errors import TmuxAgentError, TmuxError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,12 +57,16 @@ def serve_api(wire: Wire, options: dict[str, Any]) -> None:
         request = calls.get()
         if request is None:
             return
-        name, method, args, kwargs = json.loads(request)
         try:
+            name, method, args, kwargs = json.loads(request)
             value = _call(server, listed, name, method, decode(args), decode(kwargs))
             _answer(wire, {"value": encode(value)})
         except TmuxAgentError as exc:
             _answer(wire, {"error": encode_error(exc)})
+        except (TypeError, ValueError) as exc:  # a call this API does not take: said, not died of
+            _answer(wire, {"error": encode_error(UsageError(f"bad call: {exc}"))})
+        except Exception as exc:  # the connection stays usable; the caller is told
+            _answer(wire, {"error": encode_error(TmuxError(f"{type(exc).__name__}: {exc}"))})
 
 
 def _listen(wire: Wire, calls: queue.Queue[bytes | None]) -> None:
@@ -82,8 +86,6 @@ def _call(
     server: Server, listed: dict[str, Any], name: str | None, method: str, args: list[Any],
     kwargs: Any,
 ) -> Any:  # fmt: skip
-    from .errors import UsageError
-
     if name is None:
         if method not in SERVER_CALLS:
             raise UsageError(f"the host does not take {method!r}")

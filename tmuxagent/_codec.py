@@ -112,8 +112,8 @@ def decode(value: Any) -> Any:
     if "~re" in value:
         import re
 
-        pattern, flags = value["~re"]
-        return re.compile(str(pattern), int(flags))
+        pattern, flags = value["~re"]  # of flags, only those that change what matches
+        return re.compile(str(pattern), int(flags) & (re.I | re.M | re.S | re.X | re.A | re.U))
     if "~m" in value:
         string, spans, names = value["~m"]
         return Match(str(string), [(int(a), int(b)) for a, b in spans],
@@ -147,9 +147,12 @@ def decode_error(data: dict[str, Any], host: str) -> errors.TmuxAgentError:
         return errors.TmuxError(f"{host}: {data.get('message')}")
     exc = cls.__new__(cls)
     Exception.__init__(exc, str(data.get("message")))
-    for key, value in dict(data.get("attrs") or {}).items():
+    for name, value in dict(data.get("attrs") or {}).items():
+        key = str(name)
+        if key.startswith("_") or key in ("args", "exit_code") or callable(getattr(cls, key, None)):
+            continue  # data only: no method, no dunder, nothing the class defines as code
         try:
-            setattr(exc, str(key), decode(value))
-        except (ValueError, TypeError, AttributeError):
+            setattr(exc, key, decode(value))
+        except Exception:  # a value it cannot be: left out
             pass
     return exc

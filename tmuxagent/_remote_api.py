@@ -66,7 +66,11 @@ class RemoteServer(Server):
 
         link = Link(self.spec)
         wire = sent(link, [(API, words(link.code, json.dumps(self._options)))])
-        self._about = self._result(wire)
+        try:
+            self._about = self._result(wire)
+        except BaseException:
+            wire.sock.close()
+            raise
         return wire
 
     def _result(self, wire: Wire) -> Any:
@@ -76,10 +80,15 @@ class RemoteServer(Server):
             frame = None
         if frame is None or frame[0] != RESULT:
             raise HostError(f"lost the connection to {self.spec}")
-        answer = json.loads(frame[1])
-        if "error" in answer:
-            raise decode_error(answer["error"], self.spec.text)
-        return decode(answer.get("value"))
+        try:  # a host's answer is data; what is not tmuxagent's is the host's fault
+            answer = json.loads(frame[1])
+            if "error" in answer:
+                error = decode_error(answer["error"], self.spec.text)
+            else:
+                return decode(answer.get("value"))
+        except Exception as exc:
+            raise HostError(f"{self.spec}: a bad answer ({type(exc).__name__})") from None
+        raise error
 
     def _call(self, name: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``method`` on the host (of the session ``name``, or the server)."""
@@ -107,6 +116,7 @@ class RemoteServer(Server):
         if self._wire is not None:
             self._wire.sock.close()
             self._wire = None
+        self._about = {}
 
     def close(self) -> None:
         """Close the connection (the next call opens another)."""
@@ -118,6 +128,8 @@ class RemoteServer(Server):
     def _info(self, key: str) -> Any:
         if not self._about:
             self._call(None, "is_running")
+        if key not in self._about:
+            raise HostError(f"{self.spec}: a bad answer (no {key})")
         return self._about[key]
 
     @property

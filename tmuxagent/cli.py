@@ -41,11 +41,9 @@ if TYPE_CHECKING:
     from ._input import Sent
     from .server import Server
 
-#: Verbs that run here whatever the host: the skill is for the agent here;
-#: the dashboard shows here what it asks the host through the Python API.
+#: Verbs run here whatever the host: the skill (the agent's here), the dashboard (over the API).
 LOCAL_VERBS = ("skill", "dashboard")
-#: The host as its caller named it, when this CLI runs there for a remote
-#: caller (set by _serve): ``list --json`` and ``status --json`` say it.
+#: The host as a remote caller named it (set by _serve), for list/status --json.
 HOST_LABEL: str | None = None
 
 DESCRIPTION = (
@@ -74,11 +72,14 @@ def _main_help() -> str:
     )
 
 
+def _host(args: Args) -> str | None:  # -H, else $TMUXAGENT_HOST (empty or unset: here)
+    return args.host if args.host is not None else os.environ.get("TMUXAGENT_HOST") or None
+
+
 def _server(args: Args) -> Server:
     from .server import Server
 
-    host = args.host if args.host is not None else os.environ.get("TMUXAGENT_HOST")
-    if host:  # a verb that runs here (the dashboard) on a host's server
+    if host := _host(args):  # a verb that runs here (the dashboard) on a host's server
         return Server(args.socket, host=host, timeout=args.tmux_timeout)
     server = Server(args.socket, timeout=args.tmux_timeout)
     server.host.one_call = True  # one verb: a server gone after answering stopped under it
@@ -448,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if verb.output:
             check_open()
-        host = args.host if args.host is not None else os.environ.get("TMUXAGENT_HOST")
+        host = _host(args)
         if host and verb.name not in LOCAL_VERBS:
             from ._remote import cmd_remote
 

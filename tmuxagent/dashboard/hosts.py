@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from tmuxagent import Capture, Session, State
 
 
+#: Before a session of this machine whose name could be read as a host's.
+HERE = "(here)/"
+
+
 class Hosts:
     """``servers``: label ('' for this machine) -> server."""
 
@@ -35,12 +39,24 @@ class Hosts:
     def socket_path(self) -> Path:
         return next(iter(self.servers.values())).socket_path
 
-    def _split(self, name: str) -> tuple[str, str]:
-        label, slash, rest = name.partition("/")
-        return (label, rest) if slash and label in self.servers else ("", name)
+    def _split(self, full: str) -> tuple[str, str]:
+        """(label, name on that server) of a name as shown."""
+        if full.startswith(HERE):
+            return "", full[len(HERE) :]
+        for label in sorted(self.servers, key=len, reverse=True):  # 'ssh://h' holds a '/'
+            if label and full.startswith(label + "/"):
+                return label, full[len(label) + 1 :]
+        return "", full
 
     def _named(self, label: str, name: str) -> str:
-        return f"{label}/{name}" if label else name
+        """A session's name as shown: HOST/NAME, or this machine's own name
+        (marked when it could be read as a host's: a local 'hostone/x')."""
+        if label:
+            return f"{label}/{name}"
+        clash = name.startswith(HERE) or any(
+            other and name.startswith(other + "/") for other in self.servers
+        )
+        return HERE + name if clash else name
 
     def _by_server(self, infos: Iterable[SessionInfo]) -> dict[str, list[SessionInfo]]:
         groups: dict[str, list[SessionInfo]] = {}
@@ -78,7 +94,8 @@ class Hosts:
 
     def states(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, State]:
         found = {}
-        for label, infos in self._by_server(sessions or self.sessions()).items():
+        every = self.sessions() if sessions is None else sessions
+        for label, infos in self._by_server(every).items():
             for name, state in self._ask(label, "states", infos).items():
                 found[self._named(label, name)] = state
         return found
