@@ -11,10 +11,15 @@ tmuxagent it prints ``{"need": "payload"}`` and reads a zip of the package
 server answers on ``${XDG_RUNTIME_DIR:-/tmp}/tmuxagent-$UID/serve-CODE.sock``
 and prints one JSON line: ``{"socket", "python", "tmux", "installed"}``, or
 ``{"error": ...}``.
+
+A copy's directory's time is when a server was last started from it; a
+server holds a shared ``flock`` on its copy while it runs. A new copy removes
+the others that are unused for ``UNUSED`` seconds and locked by nobody.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -34,15 +39,25 @@ if TYPE_CHECKING:
 
 #: Before each line the caller reads (a login shell may print lines of its own).
 MARK = "tmuxagent-bootstrap: "
-#: The server's start: the code's directory first on the path (None: installed);
-#: not the working directory (a stray ~/shlex.py would be imported instead).
+#: The server's start: the code's directory first on the path (None: installed),
+#: a shared lock held on it while it runs (no pruning removes it); not the
+#: working directory (a stray ~/shlex.py would be imported instead).
 SERVE = (
-    "import sys\n"
+    "import fcntl, os, sys\n"
     "sys.path[:] = [p for p in sys.path if p not in ('', '.')]\n"
-    "if sys.argv[1]: sys.path.insert(0, sys.argv[1])\n"
+    "if sys.argv[1]:\n"
+    "    sys.path.insert(0, sys.argv[1])\n"
+    "    held = os.open(sys.argv[1], os.O_RDONLY)\n"
+    "    try: fcntl.flock(held, fcntl.LOCK_SH)\n"
+    "    except OSError: pass\n"
     "from tmuxagent._serve import main\n"
     "sys.exit(main(sys.argv[2:]))\n"
 )
+#: Seconds after which a copy no server was started from, and none runs on,
+#: is removed when a new copy comes (each edit of a checkout makes one).
+UNUSED = 7 * 24 * 3600
+#: Opens a directory only, never through a link.
+DIRECTORY = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_DIRECTORY", 0)
 
 
 def unsafe(path: str) -> str | None:
@@ -145,6 +160,10 @@ def unpack(want: dict[str, Any], stdin: BinaryIO, out: Any) -> str:
     root = private_dir(os.path.join(cache, "tmuxagent", "remote"))
     target = os.path.join(root, want["sha256"][:32])
     if os.path.isfile(os.path.join(target, "tmuxagent", "_serve.py")):
+        try:
+            os.utime(target)  # used now (before it is locked: see prune)
+        except OSError:
+            pass
         return target
     out.write(MARK + json.dumps({"need": "payload"}) + "\n")
     out.flush()
@@ -165,7 +184,57 @@ def unpack(want: dict[str, Any], stdin: BinaryIO, out: Any) -> str:
             raise RuntimeError(f"cannot write {root}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
+    prune(root, target)
     return target
+
+
+def prune(root: str, keep: str) -> None:
+    """Remove the copies in ``root`` but ``keep`` that are unused for ``UNUSED``
+    seconds and locked by nobody; only this user's own directories (not links)
+    named as copies are. It never fails."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(root, name)
+        if path == keep or len(name) != 32 or name.strip("0123456789abcdef"):
+            continue
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+                continue
+            fd = os.open(path, DIRECTORY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # else a server or a call has it
+            # Its time read once locked: a call marks a copy used before it locks it.
+            if time.time() - os.fstat(fd).st_mtime > UNUSED:
+                shutil.rmtree(path)  # which follows no link inside
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def hold(code_dir: str) -> int | None:
+    """A descriptor of the copy with a shared lock on it, until its server
+    holds one of its own (None: a pruning has just removed it)."""
+    try:
+        fd = os.open(code_dir, DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # waits while a pruning removes it
+    except OSError:
+        pass  # a file system without locks
+    try:
+        os.stat(os.path.join("tmuxagent", "_serve.py"), dir_fd=fd)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def start_server(code_dir: str, path: str, code: str, log: str) -> None:
@@ -205,10 +274,18 @@ def bootstrap(stdin: BinaryIO, out: Any) -> dict[str, Any]:
     result = {"socket": path, "python": python, "tmux": tmux, "installed": None}
     if answers(path):
         return result
-    code_dir = ""
-    if not installed(want):
-        code_dir = result["installed"] = unpack(want, stdin, out)
-    start_server(code_dir, path, want["code"], os.path.join(base, "serve.log"))
+    code_dir, held = "", None
+    try:
+        if not installed(want):
+            code_dir = result["installed"] = unpack(want, stdin, out)
+            held = hold(code_dir)
+            if held is None:  # another call's pruning took it: bring it again
+                code_dir = result["installed"] = unpack(want, stdin, out)
+                held = hold(code_dir)
+        start_server(code_dir, path, want["code"], os.path.join(base, "serve.log"))
+    finally:
+        if held is not None:
+            os.close(held)
     return result
 
 
