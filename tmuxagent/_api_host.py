@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 SERVER_CALLS = frozenset({
     "sessions", "states", "output_sizes", "screens", "kill_all", "is_running", "start",
-    "output_sizes_by_name",
+    "by_name",
 })  # fmt: skip
 SESSION_CALLS = frozenset({
     "send", "paste", "keys", "capture", "read", "transcript", "wait_text", "wait_idle",
@@ -89,8 +89,13 @@ def _call(
     if name is None:
         if method not in SERVER_CALLS:
             raise UsageError(f"the host does not take {method!r}")
-        if method == "output_sizes_by_name":  # a dashboard's, ten times a second:
-            return server.output_sizes([listed[n] for n in args[0] if n in listed])
+        if method == "by_name":  # a dashboard's: output_sizes or states of sessions
+            # it listed, by their names (ten times a second: no whole records)
+            if args[0] not in ("output_sizes", "states"):
+                raise UsageError(f"the host does not take {args[0]!r} by name")
+            names = args[1]
+            value = getattr(server, args[0])([listed[n] for n in names if n in listed])
+            return [value, [n for n in names if n not in listed]]
         value = getattr(server, method)(*args, **kwargs)
         if method == "sessions":
             listed.clear()

@@ -21,11 +21,34 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def _records() -> dict[str, type[Struct]]:
-    from ._input import Sent
-    from ._states import State
+_Fields = list[tuple[str, tuple[type, ...]]]
+_RECORDS: dict[str, tuple[type[Struct], _Fields]] = {}
 
-    return {cls.__name__: cls for cls in (Capture, RunResult, SessionInfo, Sent, State)}
+#: A field's annotation -> the types its value may have (exactly: no bool for int).
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "bool": (bool,), "float": (float, int), "None": (type(None),),
+    "tuple[int, ...]": (tuple,), "Match": (),  # (Match is defined below)
+}  # fmt: skip
+#: Fields set outside ``__init__``.
+_LATER = {"output": "str | None", "match": "Match | None", "exit_code": "int | None"}
+
+
+def _record_type(name: str) -> tuple[type[Struct], _Fields]:
+    """A record class by name, with each field's allowed types (from its
+    ``__init__``'s annotations)."""
+    if not _RECORDS:
+        from ._input import Sent
+        from ._states import State
+
+        found = {}
+        for cls in (Capture, RunResult, SessionInfo, Sent, State):
+            notes = _LATER | cls.__init__.__annotations__
+            found[cls.__name__] = (cls, [(f, sum((_TYPES[t] for t in notes[f].split(" | ")), ()))
+                                         for f in cls.__slots__])  # fmt: skip
+        _RECORDS.update(found)  # at once: another thread may be looking
+    if name not in _RECORDS:
+        raise ValueError(f"unknown record {name!r}")
+    return _RECORDS[name]
 
 
 class Match:
@@ -72,6 +95,9 @@ class Match:
         return f"<Match span={self.span()!r} match={self.group()!r}>"
 
 
+_TYPES["Match"] = (Match,)
+
+
 def encode(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -85,8 +111,9 @@ def encode(value: Any) -> Any:
         return {"~b": base64.b64encode(value).decode()}
     if isinstance(value, Path):
         return {"~p": str(value)}
-    if isinstance(value, Struct):
-        return {"~r": type(value).__name__, "f": encode(value._asdict())}
+    if isinstance(value, Struct):  # its fields in order
+        fields = [encode(getattr(value, name)) for name in value.__slots__]
+        return {"~r": type(value).__name__, "f": fields}
     if isinstance(value, Match):
         return {"~m": [value.string, value._spans, value._names]}
     if hasattr(value, "re") and hasattr(value, "span"):  # re.Match
@@ -119,15 +146,22 @@ def decode(value: Any) -> Any:
         return Match(str(string), [(int(a), int(b)) for a, b in spans],
                      {str(k): int(v) for k, v in names.items()})  # fmt: skip
     if "~r" in value:
-        cls = _records().get(value["~r"])
-        if cls is None:
-            raise ValueError(f"unknown record {value['~r']!r}")
+        cls, fields = _record_type(str(value["~r"]))
+        values = value["f"]
+        if not isinstance(values, list) or len(values) != len(fields):
+            raise ValueError(f"a {cls.__name__} of {len(values)} fields")
         record = cls.__new__(cls)
-        fields = decode(value["f"])
-        for name in cls.__slots__:
-            setattr(record, name, fields.get(name))
+        for (name, types), raw in zip(fields, values, strict=True):
+            item = decode(raw) if isinstance(raw, (list, dict)) else raw
+            if type(item) not in types or (type(item) is tuple and not _ints(item)):
+                raise ValueError(f"{cls.__name__}.{name} as a {type(item).__name__}")
+            setattr(record, name, item)
         return record
     raise ValueError("not a value of tmuxagent's")
+
+
+def _ints(items: tuple[Any, ...]) -> bool:
+    return all(type(i) is int for i in items)
 
 
 def encode_error(exc: errors.TmuxAgentError) -> dict[str, Any]:

@@ -218,19 +218,29 @@ def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
             wire.sock.close()
 
 
+#: Seconds the host's server may take to greet a connection.
+GREETING_TIMEOUT = 30.0
+
+
 def sent(link: Link, frames: list[tuple[bytes, bytes]]) -> Wire:
     """A connection that carried ``frames`` to the host's server, which
     greeted it. No greeting means that no server is behind the channel and
     the request was not run: the channel is opened again, once."""
     for attempt in range(2):
         wire = Wire(link.connect())
+        wire.sock.settimeout(GREETING_TIMEOUT)  # a server there greets at once
         try:
             for kind, data in frames:
                 wire.send(kind, data)
             hello = wire.read()
+        except TimeoutError:
+            wire.sock.close()
+            raise HostError(f"{link.spec}: its tmuxagent server did not answer in "
+                            f"{GREETING_TIMEOUT:g} s; is the host stalled?") from None  # fmt: skip
         except (OSError, ProtocolError):
             hello = None
         if hello is not None and hello[0] == HELLO:
+            wire.sock.settimeout(None)
             return wire
         wire.sock.close()
         if attempt == 0:

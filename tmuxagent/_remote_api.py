@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from ._codec import decode, decode_error, encode
-from ._poll import TMUX_TIMEOUT
+from ._poll import DEFAULT_TIMEOUT, TMUX_TIMEOUT
 from ._ssh import Link, parse_host
 from ._wire import API, CALL, RESULT, ProtocolError, Wire, words
 from .errors import HostError, TmuxAgentError, UsageError
@@ -35,6 +35,12 @@ if TYPE_CHECKING:
     from ._states import State
 
 
+#: Calls that wait (for their ``timeout``, DEFAULT_TIMEOUT when not given):
+#: the host's answer may take that long.
+WAITING = frozenset({"wait_text", "wait_exit", "wait_state", "run", "wait_prompt", "send",
+                     "paste", "keys"})  # fmt: skip
+
+
 class RemoteServer(Server):
     """A tmuxagent server on a remote host (made by ``Server(host=...)``)."""
 
@@ -50,6 +56,7 @@ class RemoteServer(Server):
             raise UsageError("RemoteServer needs a host")
         check_tmux_timeout(timeout)
         self.spec = parse_host(host)
+        self._timeout = timeout
         self._options = {"socket": None if socket is None else str(socket),
                          "timeout": timeout, "log_limit": log_limit}  # fmt: skip
         self._wire: Wire | None = None
@@ -67,6 +74,7 @@ class RemoteServer(Server):
         link = Link(self.spec)
         wire = sent(link, [(API, words(link.code, json.dumps(self._options)))])
         try:
+            wire.sock.settimeout(self._within("", {}))
             self._about = self._result(wire)
         except BaseException:
             wire.sock.close()
@@ -76,6 +84,8 @@ class RemoteServer(Server):
     def _result(self, wire: Wire) -> Any:
         try:
             frame = wire.read()
+        except TimeoutError:  # the socket's: no answer in time
+            raise
         except (OSError, ProtocolError):
             frame = None
         if frame is None or frame[0] != RESULT:
@@ -90,13 +100,26 @@ class RemoteServer(Server):
             raise HostError(f"{self.spec}: a bad answer ({type(exc).__name__})") from None
         raise error
 
+    def _within(self, method: str, kwargs: dict[str, Any]) -> float | None:
+        """How long the host may take to answer a call (None: a wait with no
+        timeout): its tmux calls' time, and the wait's."""
+        slack = 2 * self._timeout + 5
+        if "timeout" in kwargs:
+            waits = kwargs["timeout"]
+            return None if waits is None else slack + float(waits)
+        if method == "wait_idle":  # it waits as long as the program writes
+            return None
+        return slack + (DEFAULT_TIMEOUT if method in WAITING else 0)
+
     def _call(self, name: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``method`` on the host (of the session ``name``, or the server)."""
         request = json.dumps([name, method, encode(list(args)), encode(kwargs)]).encode()
+        within = self._within(method, kwargs)
         with self._lock:
             try:
                 if self._wire is None:
                     self._wire = self._connect()
+                self._wire.sock.settimeout(within)
                 self._wire.send(CALL, request)
                 return self._result(self._wire)
             except HostError:
@@ -104,6 +127,10 @@ class RemoteServer(Server):
                 raise
             except TmuxAgentError:  # the host's answer (WaitTimeout is an OSError too)
                 raise
+            except TimeoutError:
+                self._drop()
+                raise HostError(f"{self.spec}: no answer in {within:g} s; is the host stalled?"
+                                ) from None  # fmt: skip
             except OSError as exc:
                 self._drop()
                 raise HostError(f"lost the connection to {self.spec}: {exc.strerror}") from None
@@ -173,7 +200,20 @@ class RemoteServer(Server):
         return list(self._call(None, "sessions"))
 
     def states(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, State]:
-        return dict(self._call(None, "states", None if sessions is None else list(sessions)))
+        if sessions is None:
+            return dict(self._call(None, "states", None))
+        return self._by_name("states", list(sessions))
+
+    def _by_name(self, method: str, infos: list[SessionInfo]) -> dict[str, Any]:
+        """``method`` of sessions the host listed last (by their names: a
+        dashboard asks for sizes ten times a second, whole records would cost
+        much more); of others (listed on another connection), by their records."""
+        found, unknown = self._call(None, "by_name", method, [i.name for i in infos])
+        found = dict(found)
+        if unknown:
+            missing = set(unknown)
+            found.update(self._call(None, method, [i for i in infos if i.name in missing]))
+        return found
 
     def events(
         self, names: Iterable[str] = (), *, timeout: float | None = None
@@ -181,14 +221,7 @@ class RemoteServer(Server):
         raise UsageError("events are not followed over ssh yet; run 'tmuxagent -H HOST events'")
 
     def output_sizes(self, sessions: Iterable[SessionInfo]) -> dict[str, int]:
-        # By name: the host has the sessions from the last sessions() (a dashboard
-        # asks this ten times a second; whole records would cost it much more).
-        infos = list(sessions)
-        sizes = dict(self._call(None, "output_sizes_by_name", [i.name for i in infos]))
-        missing = [i for i in infos if i.name not in sizes]
-        if missing:  # records it has not listed (from another connection, or older)
-            sizes.update(self._call(None, "output_sizes", missing))
-        return sizes
+        return self._by_name("output_sizes", list(sessions))
 
     def screens(
         self, names: Iterable[str], *, ansi: bool = False, history: int = 0
