@@ -410,6 +410,7 @@ async def test_the_dashboard_shows_hosts_together(
                 await until(pilot, lambda n=name: "on-" in preview_text(app, n))
             assert "on-hosttwo" in preview_text(app, "hosttwo/job")
             assert any("cannot reach 127.0.0.1" in e for e in view.errors.values())
+            await until(pilot, lambda: "cannot reach 127.0.0.1" in app._status_text)
             app.select("hostone/job")  # the dashboard's own actions, on a host's session
             await pilot.press("i")
             app.screen.query_one(Input).value = "typed-from-the-dashboard"
@@ -484,7 +485,7 @@ def test_a_bad_call_is_an_error_and_the_connection_stays(ta: tmuxagent.Server, h
 
 
 def test_a_hosts_error_brings_data_only() -> None:
-    from tmuxagent._codec import decode_error
+    from tmuxagent._codec import decode, decode_error, encode
 
     hostile = {
         "type": "WaitTimeout",
@@ -501,6 +502,15 @@ def test_a_hosts_error_brings_data_only() -> None:
     assert isinstance(exc, tmuxagent.WaitTimeout) and exc.exit_code == 1
     assert exc.screen == "last" and exc.args == ("x",)  # type: ignore[attr-defined]
     exc.add_note("still a method")
+    record = encode(tmuxagent.RunResult("out", 0, "/"))
+    assert decode(record) == tmuxagent.RunResult("out", 0, "/")
+    for index, wrong in ((0, ["a", "list"]), (1, True), (2, {"~t": ["/"]})):
+        fields = list(record["f"])
+        fields[index] = wrong
+        with pytest.raises(ValueError, match="RunResult"):  # a field of another type
+            decode({"~r": "RunResult", "f": fields})
+    with pytest.raises(ValueError, match="fields"):
+        decode({"~r": "RunResult", "f": record["f"][:2]})
     odd = decode_error({"type": "NotOurs", "message": "m"}, "h")
     assert type(odd) is tmuxagent.TmuxError and str(odd) == "h: m"
 
@@ -521,3 +531,49 @@ def test_hosts_never_mistake_a_local_name_for_a_hosts(ta: tmuxagent.Server, tmp_
         assert view.states([]) == {}
     finally:
         other.kill_all()
+
+
+def test_a_stalled_host_is_left_behind(
+    ta: tmuxagent.Server, hosts: tuple[Sshd, Sshd], tmp_path: Path
+) -> None:
+    """A host whose tmuxagent server stops answering (stopped here with
+    SIGSTOP) holds up the dashboard's view of the hosts at most BUDGET
+    seconds once: its sessions stay as last seen, marked, then go when its
+    call gives up (the API's own deadline); they are back once it answers."""
+    from tmuxagent.dashboard.hosts import Hosts
+
+    sockets = tmp_path / "s"
+    sockets.mkdir(mode=0o700)
+    servers: dict[str, tmuxagent.Server] = {"": ta}
+    for sshd in hosts:
+        servers[sshd.alias] = tmuxagent.Server(sockets / sshd.alias, host=sshd.alias, timeout=0.5)
+        servers[sshd.alias].start("job", ["sleep", "300"])
+    view = Hosts(servers)
+    both = {"hostone/job", "hosttwo/job"}
+    assert {i.name for i in view.sessions()} == both
+    root = HOSTS_ROOT[0].encode() + b"/two/"
+    stopped = [pid for pid, words in processes() if any(b"tmuxagent._serve" in w for w in words)
+               and any(root in w for w in words)]  # fmt: skip
+    assert stopped
+    try:
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        assert {i.name for i in view.sessions()} == both  # hosttwo's as last seen
+        assert "hosttwo: no answer in" in view.errors["hosttwo"]
+        assert {i.name for i in view.sessions()} == both  # not asked again meanwhile
+        assert "hosttwo: no answer for" in view.errors["hosttwo"]
+        assert view.output_sizes(view.sessions()).keys() == {"hostone/job"}
+
+        def given_up() -> bool:  # the call's deadline: 2 x 0.5 + 5 s
+            return "hosttwo/job" not in {i.name for i in view.sessions()}
+
+        wait_until(given_up, 30, "the call to the stalled host to give up")
+        assert "is the host stalled?" in view.errors["hosttwo"]
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+    wait_until(lambda: {i.name for i in view.sessions()} == both and not view.errors, 60,
+               "the host to be back")  # fmt: skip
+    for label in ("hostone", "hosttwo"):
+        servers[label].kill_all()
+        servers[label].close()  # type: ignore[attr-defined]

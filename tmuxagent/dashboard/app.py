@@ -93,7 +93,7 @@ class DashboardApp(SessionActions):
         self.table: DataTable[Text] = SessionTable(
             id="sessions", cursor_type="row", zebra_stripes=True
         )
-        self.status = Static("", id="status")
+        self.status = Static("", id="status", markup=False)  # errors may hold "["
         self.grid = Grid(id="grid")
         self.grid_scroll = VerticalScroll(id="grid-scroll")
 
@@ -177,7 +177,8 @@ class DashboardApp(SessionActions):
             shown = len(self._visible(snapshot.sessions))
             self._set_status(f"{count} session{'s' if count != 1 else ''}"
                              + (f", {shown} shown (filter: {self.filter_text})"
-                                if self.filter_text else ""))  # fmt: skip
+                                if self.filter_text else "")
+                             + "".join(f"; {note}" for note in snapshot.warnings))  # fmt: skip
         # Between the refresher's full looks the list is the same: the
         # table and grid change only when it does, or the second does.
         still = snapshot.sessions is self._shown_state[0] and now == self._shown_state[1]

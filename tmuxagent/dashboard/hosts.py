@@ -2,18 +2,26 @@
 
 :class:`Hosts` answers the calls the dashboard makes of a
 :class:`~tmuxagent.Server` by asking each server and naming each remote
-session ``HOST/NAME`` (this machine's keep their names). A host that cannot
-be reached is left out of the list until it can (and said in
-:attr:`Hosts.errors`); it does not hide the others.
+session ``HOST/NAME`` (this machine's keep their names). The hosts are
+asked at once, each by a thread of its own, and a call waits for them at
+most BUDGET seconds: a host that has not answered by then is not asked
+again until it has (its sessions stay as last seen, marked in
+:attr:`Hosts.errors`). A host that fails is left out of the list until it
+answers again (said in :attr:`Hosts.errors`); neither hides the others.
 """
 
 from __future__ import annotations
+
+import functools
+import queue
+import threading
+import time
 
 from tmuxagent import Server, SessionInfo, TmuxAgentError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from pathlib import Path
     from typing import Any
 
@@ -22,6 +30,42 @@ if TYPE_CHECKING:
 
 #: Before a session of this machine whose name could be read as a host's.
 HERE = "(here)/"
+#: Seconds a call waits for the hosts' answers.
+BUDGET = 1.0
+
+
+class _Asker:
+    """A thread that makes one host's calls, one at a time."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[_Answer] = queue.SimpleQueue()
+        threading.Thread(target=self._run, daemon=True).start()
+        self.busy: _Answer | None = None  # a call not answered in time
+
+    def ask(self, call: Callable[[], Any]) -> _Answer:
+        answer = _Answer(call)
+        self._calls.put(answer)
+        return answer
+
+    def _run(self) -> None:
+        while True:
+            answer = self._calls.get()
+            try:
+                answer.value = answer.call()
+            except TmuxAgentError as exc:
+                answer.error = exc
+            except Exception as exc:  # a bug: said, not a dead thread
+                answer.error = TmuxAgentError(f"{type(exc).__name__}: {exc}")
+            answer.done.set()
+
+
+class _Answer:
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.call = call
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: TmuxAgentError | None = None
+        self.since = time.monotonic()
 
 
 class Hosts:
@@ -29,8 +73,11 @@ class Hosts:
 
     def __init__(self, servers: dict[str, Server]) -> None:
         self.servers = servers
-        #: Why each host that failed at the last look did (label -> message).
+        #: Why each host that failed, or is slow to answer, did (label -> message).
         self.errors: dict[str, str] = {}
+        self._askers = {label: _Asker() for label in servers if label}
+        self._listed: dict[str, list[SessionInfo]] = {}  # label -> its sessions, as shown
+        self._origin: dict[str, tuple[str, SessionInfo]] = {}  # shown -> label, host's record
 
     def __repr__(self) -> str:
         return f"Hosts({', '.join(label or 'here' for label in self.servers)})"
@@ -41,6 +88,9 @@ class Hosts:
 
     def _split(self, full: str) -> tuple[str, str]:
         """(label, name on that server) of a name as shown."""
+        if full in self._origin:
+            label, info = self._origin[full]
+            return label, info.name
         if full.startswith(HERE):
             return "", full[len(HERE) :]
         for label in sorted(self.servers, key=len, reverse=True):  # 'ssh://h' holds a '/'
@@ -58,47 +108,88 @@ class Hosts:
         )
         return HERE + name if clash else name
 
-    def _by_server(self, infos: Iterable[SessionInfo]) -> dict[str, list[SessionInfo]]:
-        groups: dict[str, list[SessionInfo]] = {}
-        for info in infos:
-            label, name = self._split(info.name)
-            groups.setdefault(label, []).append(_renamed(info, name))
-        return groups
+    def _ask_all(self, calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Each server's answer to its call: a value, or the TmuxAgentError it
+        raised; a host that has not answered an earlier call is not asked
+        (nor waited for: it is left out), one whose late answer was an
+        error answers that."""
+        answers: dict[str, _Answer] = {}
+        found: dict[str, Any] = {}
+        for label, call in calls.items():
+            asker = self._askers.get(label)
+            if asker is None:
+                continue
+            late = asker.busy
+            if late is not None:
+                if not late.done.is_set():
+                    waited = time.monotonic() - late.since
+                    self.errors[label] = f"{label}: no answer for {waited:.0f} s"
+                    continue
+                asker.busy = None
+                if late.error is not None:  # it failed: so does this call
+                    found[label] = late.error
+                    continue
+            answers[label] = asker.ask(call)
+        if "" in calls:  # this machine's, meanwhile
+            try:
+                found[""] = calls[""]()
+            except TmuxAgentError as exc:
+                found[""] = exc
+        deadline = time.monotonic() + BUDGET
+        for label, answer in answers.items():
+            if answer.done.wait(max(0.0, deadline - time.monotonic())):
+                found[label] = answer.error or answer.value
+            else:
+                self._askers[label].busy = answer
+                self.errors[label] = f"{label}: no answer in {BUDGET:g} s"
+        return found
 
     def sessions(self) -> list[SessionInfo]:
-        """Every server's sessions; TmuxAgentError only when none answers."""
-        found = []
+        """Every server's sessions (a slow host's as last seen); TmuxAgentError
+        only when none answers."""
+        got = self._ask_all({label: server.sessions for label, server in self.servers.items()})
         failed: TmuxAgentError | None = None
-        for label, server in self.servers.items():
-            try:
-                infos = server.sessions()
-            except TmuxAgentError as exc:
-                self.errors[label] = str(exc)
-                failed = failed or exc
+        for label in self.servers:
+            if label not in got:  # slow: as last seen
+                continue
+            infos = got[label]
+            if isinstance(infos, TmuxAgentError):
+                self.errors[label] = str(infos)
+                failed = failed or infos
+                self._listed.pop(label, None)
                 continue
             self.errors.pop(label, None)
-            found += [_renamed(i, self._named(label, i.name)) for i in infos]
+            self._listed[label] = [_renamed(i, self._named(label, i.name)) for i in infos]
+            for shown, info in zip(self._listed[label], infos, strict=True):
+                self._origin[shown.name] = (label, info)
         if failed is not None and len(self.errors) == len(self.servers):
             raise failed
+        found = [info for label in self.servers for info in self._listed.get(label, [])]
+        names = {info.name for info in found}
+        self._origin = {k: v for k, v in self._origin.items() if k in names}
         return found
 
     def is_running(self) -> bool:
         return any(s.is_running() for label, s in self.servers.items() if label not in self.errors)
 
+    def _by_server(self, infos: Iterable[SessionInfo]) -> dict[str, list[SessionInfo]]:
+        """The servers' own records of sessions as shown."""
+        groups: dict[str, list[SessionInfo]] = {}
+        for info in infos:
+            if info.name in self._origin:
+                label, own = self._origin[info.name]
+            else:
+                label, name = self._split(info.name)
+                own = _renamed(info, name)
+            groups.setdefault(label, []).append(own)
+        return groups
+
     def output_sizes(self, sessions: Iterable[SessionInfo]) -> dict[str, int]:
-        sizes = {}
-        for label, infos in self._by_server(sessions).items():
-            for name, size in self._ask(label, "output_sizes", infos).items():
-                sizes[self._named(label, name)] = size
-        return sizes
+        return self._each("output_sizes", self._by_server(sessions))
 
     def states(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, State]:
-        found = {}
         every = self.sessions() if sessions is None else sessions
-        for label, infos in self._by_server(every).items():
-            for name, state in self._ask(label, "states", infos).items():
-                found[self._named(label, name)] = state
-        return found
+        return self._each("states", self._by_server(every))
 
     def screens(
         self, names: Iterable[str], *, ansi: bool = False, history: int = 0
@@ -107,24 +198,26 @@ class Hosts:
         for full in names:
             label, name = self._split(full)
             groups.setdefault(label, []).append(name)
-        found = {}
+        return self._each("screens", groups, ansi=ansi, history=history)
+
+    def _each(self, method: str, groups: dict[str, Any], **options: Any) -> dict[str, Any]:
+        """``method`` of each server, for its group: the answers by names as
+        shown; a host that fails or is slow answers nothing (said in errors)."""
+        calls: dict[str, Callable[[], Any]] = {}
         for label, group in groups.items():
-            got = self._ask(label, "screens", group, ansi=ansi, history=history)
-            for name, capture in got.items():
-                found[self._named(label, name)] = capture
+            calls[label] = functools.partial(getattr(self.servers[label], method), group, **options)
+        found = {}
+        for label, got in self._ask_all(calls).items():
+            if isinstance(got, TmuxAgentError):
+                self.errors[label] = str(got)
+                continue
+            for name, value in got.items():
+                found[self._named(label, name)] = value
         return found
 
     def session(self, name: str) -> Session:
         label, local = self._split(name)
         return self.servers[label].session(local)
-
-    def _ask(self, label: str, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """``method`` of one host's server; {} when that host fails (said in errors)."""
-        try:
-            return dict(getattr(self.servers[label], method)(*args, **kwargs))
-        except TmuxAgentError as exc:
-            self.errors[label] = str(exc)
-            return {}
 
 
 def _renamed(info: SessionInfo, name: str) -> SessionInfo:

@@ -83,6 +83,8 @@ class Snapshot:
     states: dict[str, State] = field(default_factory=dict)
     #: Sessions that have just started asking a question.
     asking: list[str] = field(default_factory=list)
+    #: Why some hosts' sessions are missing or as last seen (see Hosts.errors).
+    warnings: list[str] = field(default_factory=list)
 
 
 class Refresher:
@@ -181,6 +183,7 @@ class Refresher:
         return Snapshot(
             sessions, screens, self._focus(focused, now), focused_for=focused,
             states=dict(self._tracker.states), asking=asking,
+            warnings=sorted(getattr(self.server, "errors", {}).values()),
         )  # fmt: skip
 
     def _look_at_states(self, sessions: list[SessionInfo]) -> list[str]:
