@@ -46,6 +46,8 @@ class LocalHost(Host):
         # Within a wait, no call outlasts the wait's deadline (calls_within).
         socket = self.socket
         existed = socket.check() or (socket.revive() and socket.check())
+        if not existed and not any(c[:1] == ["new-session"] for c in commands):
+            raise self._runner.not_running()  # no server to ask, nor to start: no tmux to run
         limit = call_limit(self.tmux_timeout if timeout is None else timeout)
         try:
             return self._runner.run(*commands, input=input, timeout=limit)

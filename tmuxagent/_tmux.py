@@ -250,21 +250,31 @@ class Runner:
             ) from None
         if code != 0:
             stderr = err.decode("utf-8", "replace")
-            if any(s in stderr for s in _NO_SERVER) and self._answered:
-                raise ServerNotRunning(
-                    f"the tmuxagent server on {self.socket_path} has stopped (it answered "
-                    "earlier), and its sessions with it; 'tmuxagent start NAME' starts a new one"
-                )
             if any(s in stderr for s in _NO_SERVER):
-                raise ServerNotRunning(
-                    f"no tmuxagent server is running on {self.socket_path}; "
-                    "'tmuxagent start NAME' starts one"
-                )
+                raise self.not_running()
             self._answered = True  # and refused the command
             flat = [a for c in commands for a in (*c, ";")][:-1]
             raise CommandFailed(flat, stderr, out.decode("utf-8", "replace"))
         self._answered = True
         return out.decode("utf-8", "replace")
+
+    def not_running(self) -> ServerNotRunning:
+        """The error for a server that is not there (any more)."""
+        if self._answered:
+            return ServerNotRunning(
+                f"the tmuxagent server on {self.socket_path} has stopped (it answered "
+                "earlier), and its sessions with it; 'tmuxagent start NAME' starts a new one"
+            )
+        return ServerNotRunning(
+            f"no tmuxagent server is running on {self.socket_path}; "
+            "'tmuxagent start NAME' starts one"
+        )
+
+
+#: Seconds before the processes are looked through again for a server whose
+#: socket was deleted, after a look found none and no socket was seen since
+#: (a dashboard on a server that does not run asks ten times a second).
+REVIVE_AGAIN = 5.0
 
 
 class Socket:
@@ -274,6 +284,7 @@ class Socket:
     def __init__(self, path: str) -> None:
         self.path = path
         self._path_checked = False
+        self._none_at = -REVIVE_AGAIN  # when a look for a server found none
 
     def check_path(self) -> None:
         """ForeignServer if another user could put a socket of theirs (or the
@@ -338,6 +349,7 @@ class Socket:
                 f"{st.st_uid}, not to you (uid {os.geteuid()}), and would see everything sent "
                 "to it; use a socket of your own (-S in a directory only you can write)"
             )
+        self._none_at = -REVIVE_AGAIN  # a server is there: if its socket goes, look for it
         return True
 
     def revive(self) -> bool:
@@ -350,10 +362,11 @@ class Socket:
 
         from . import _procs
 
-        if os.path.exists(self.path):
+        if os.path.exists(self.path) or time.monotonic() < self._none_at + REVIVE_AGAIN:
             return False
         servers = _procs.tmux_servers(self.path)
         if not servers:
+            self._none_at = time.monotonic()
             return False
         # A server another call is starting right now has no socket yet, and
         # SIGUSR1 would disturb it: give it a moment to make its own.
