@@ -577,3 +577,39 @@ def test_a_stalled_host_is_left_behind(
     for label in ("hostone", "hosttwo"):
         servers[label].kill_all()
         servers[label].close()  # type: ignore[attr-defined]
+
+
+def test_events_and_read_stream_over_ssh(ta: tmuxagent.Server, host: str) -> None:
+    """Server(host=).events() streams the host's events on a connection of
+    their own (closing it ends the watcher there); read_stream() moves the
+    host's read cursor only past what was delivered."""
+    remote = tmuxagent.Server(ta.socket_path, host=host)
+    events = remote.events(timeout=60)
+    reader = remote.start("rd", ["sh", "-c", "echo one; echo two; exec sleep 300"])
+    calls = set(verb_forks())  # the fork that runs remote's calls
+    seen = [next(events)]  # rd's state: the watcher is on (events start when iterated)
+    watcher = set(verb_forks()) - calls
+    assert len(watcher) == 1, watcher
+    ender = remote.start("ev", ["sh", "-c", "read x; exit 3"])
+    for event in events:
+        seen.append(event)
+        if event["event"] == "started" and event["session"] == "ev":
+            ender.send("now", enter=True)  # it ends once seen alive: an "exited" event
+        if event["event"] == "exited" and event["session"] == "ev":
+            break
+    assert seen[0]["session"] == "rd" and seen[0]["previous"] is None, seen
+    assert seen[-1]["event"] == "exited" and seen[-1]["exit_status"] == 3, seen
+    events.close()  # type: ignore[attr-defined]
+    wait_gone(watcher.pop())
+
+    reader.wait_text("two")
+    with reader.read_stream() as stream:
+        pieces = list(stream)
+        stream.delivered(0)  # nothing reached its reader
+    assert "one\ntwo" in "".join(pieces)
+    with reader.read_stream() as stream:
+        assert list(stream) == pieces
+        stream.delivered(len(stream))
+    assert reader.read() == ""
+    remote.kill_all()
+    remote.close()  # type: ignore[attr-defined]

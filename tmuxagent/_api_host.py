@@ -27,14 +27,17 @@ if TYPE_CHECKING:
 
 SERVER_CALLS = frozenset({
     "sessions", "states", "output_sizes", "screens", "kill_all", "is_running", "start",
-    "by_name",
+    "by_name", "events",
 })  # fmt: skip
 SESSION_CALLS = frozenset({
     "send", "paste", "keys", "capture", "read", "transcript", "wait_text", "wait_idle",
     "wait_exit", "state", "wait_state", "run", "wait_prompt", "start_recording",
     "stop_recording", "recorded", "signal", "resize", "status", "kill", "attach_command",
-    "log_path", "cast_text",
+    "log_path", "cast_text", "read_open", "read_delivered", "read_close",
 })  # fmt: skip
+#: Calls whose answer is a series of items (RESULT frames with "item"),
+#: then {"value": null}.
+STREAM_CALLS = frozenset({"events"})
 
 
 def serve_api(wire: Wire, options: dict[str, Any]) -> None:
@@ -49,7 +52,7 @@ def serve_api(wire: Wire, options: dict[str, Any]) -> None:
     except TmuxAgentError as exc:
         _answer(wire, {"error": encode_error(exc)})
         return
-    listed: dict[str, Any] = {}  # the sessions the last sessions() answered, by name
+    state: dict[str, Any] = {"listed": {}}  # the connection's: see _call
     calls: queue.Queue[bytes | None] = queue.Queue()
     threading.Thread(target=_listen, args=(wire, calls), daemon=True).start()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # the listener's to send
@@ -59,7 +62,11 @@ def serve_api(wire: Wire, options: dict[str, Any]) -> None:
             return
         try:
             name, method, args, kwargs = json.loads(request)
-            value = _call(server, listed, name, method, decode(args), decode(kwargs))
+            value = _call(server, state, name, method, decode(args), decode(kwargs))
+            if name is None and method in STREAM_CALLS:
+                for item in value:
+                    _answer(wire, {"item": encode(item)})
+                value = None
             _answer(wire, {"value": encode(value)})
         except TmuxAgentError as exc:
             _answer(wire, {"error": encode_error(exc)})
@@ -83,9 +90,12 @@ def _listen(wire: Wire, calls: queue.Queue[bytes | None]) -> None:
 
 
 def _call(
-    server: Server, listed: dict[str, Any], name: str | None, method: str, args: list[Any],
+    server: Server, state: dict[str, Any], name: str | None, method: str, args: list[Any],
     kwargs: Any,
 ) -> Any:  # fmt: skip
+    """``state``: "listed", the sessions the last sessions() answered, by
+    name; "reading", the read_stream() open on this connection."""
+    listed = state["listed"]
     if name is None:
         if method not in SERVER_CALLS:
             raise UsageError(f"the host does not take {method!r}")
@@ -106,6 +116,18 @@ def _call(
     if method not in SESSION_CALLS:
         raise UsageError(f"the host does not take {method!r}")
     session = server.session(name)
+    if method == "read_open":
+        if "reading" in state:
+            raise UsageError("a read_stream() is open on this connection already")
+        stream = session.read_stream(max_chars=int(args[0]))
+        state["reading"] = stream.__enter__()
+        return list(stream)
+    if method in ("read_delivered", "read_close"):
+        if "reading" not in state:
+            raise UsageError("no read_stream() is open on this connection")
+        if method == "read_close":
+            return state.pop("reading").__exit__(None, None, None)
+        return state["reading"].delivered(int(args[0]))
     if method == "cast_text":
         import io
 

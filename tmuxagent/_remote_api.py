@@ -21,7 +21,7 @@ from ._ssh import Link, parse_host
 from ._wire import API, CALL, RESULT, ProtocolError, Wire, words
 from .errors import HostError, TmuxAgentError, UsageError
 from .server import Server, check_tmux_timeout
-from .session import Session
+from .session import DEFAULT_READ_CHARS, Session
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,18 +74,28 @@ class RemoteServer(Server):
         link = Link(self.spec)
         wire = sent(link, [(API, words(link.code, json.dumps(self._options)))])
         try:
-            wire.sock.settimeout(self._within("", {}))
-            self._about = self._result(wire)
+            self._about = self._answer(wire, self._within("", {}))[1]
         except BaseException:
             wire.sock.close()
             raise
         return wire
 
-    def _result(self, wire: Wire) -> Any:
+    def _send(self, wire: Wire, name: str | None, method: str, args: Any, kwargs: Any) -> None:
+        request = json.dumps([name, method, encode(list(args)), encode(kwargs)]).encode()
+        try:
+            wire.send(CALL, request)
+        except OSError as exc:
+            raise HostError(f"lost the connection to {self.spec}: {exc.strerror}") from None
+
+    def _answer(self, wire: Wire, within: float | None) -> tuple[str, Any]:
+        """The host's next answer: ("value" or "item", what it is), or the
+        error it raised; HostError for an answer lost, bad or not in time."""
+        wire.sock.settimeout(within)
         try:
             frame = wire.read()
-        except TimeoutError:  # the socket's: no answer in time
-            raise
+        except TimeoutError:  # the socket's
+            raise HostError(f"{self.spec}: no answer in {within:g} s; is the host stalled?"
+                            ) from None  # fmt: skip
         except (OSError, ProtocolError):
             frame = None
         if frame is None or frame[0] != RESULT:
@@ -95,7 +105,8 @@ class RemoteServer(Server):
             if "error" in answer:
                 error = decode_error(answer["error"], self.spec.text)
             else:
-                return decode(answer.get("value"))
+                kind = "item" if "item" in answer else "value"
+                return kind, decode(answer.get(kind))
         except Exception as exc:
             raise HostError(f"{self.spec}: a bad answer ({type(exc).__name__})") from None
         raise error
@@ -113,31 +124,33 @@ class RemoteServer(Server):
 
     def _call(self, name: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``method`` on the host (of the session ``name``, or the server)."""
-        request = json.dumps([name, method, encode(list(args)), encode(kwargs)]).encode()
-        within = self._within(method, kwargs)
         with self._lock:
             try:
                 if self._wire is None:
                     self._wire = self._connect()
-                self._wire.sock.settimeout(within)
-                self._wire.send(CALL, request)
-                return self._result(self._wire)
+                self._send(self._wire, name, method, args, kwargs)
+                return self._answer(self._wire, self._within(method, kwargs))[1]
             except HostError:
                 self._drop()
                 raise
-            except TmuxAgentError:  # the host's answer (WaitTimeout is an OSError too)
-                raise
-            except TimeoutError:
-                self._drop()
-                raise HostError(f"{self.spec}: no answer in {within:g} s; is the host stalled?"
-                                ) from None  # fmt: skip
-            except OSError as exc:
-                self._drop()
-                raise HostError(f"lost the connection to {self.spec}: {exc.strerror}") from None
             except BaseException as exc:  # Ctrl-C: the host stops the call when we leave
                 if not isinstance(exc, Exception):
                     self._drop()
                 raise
+
+    def _stream(self, method: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        """The items ``method`` yields on the host, over a connection of their
+        own (closing the iterator stops it there)."""
+        wire = self._connect()
+        try:
+            self._send(wire, None, method, args, kwargs)
+            while True:
+                kind, item = self._answer(wire, self._within(method, kwargs))
+                if kind != "item":
+                    return
+                yield item
+        finally:
+            wire.sock.close()
 
     def _drop(self) -> None:
         if self._wire is not None:
@@ -218,7 +231,7 @@ class RemoteServer(Server):
     def events(
         self, names: Iterable[str] = (), *, timeout: float | None = None
     ) -> Iterator[dict[str, Any]]:
-        raise UsageError("events are not followed over ssh yet; run 'tmuxagent -H HOST events'")
+        return self._stream("events", list(names), timeout=timeout)
 
     def output_sizes(self, sessions: Iterable[SessionInfo]) -> dict[str, int]:
         return self._by_name("output_sizes", list(sessions))
@@ -281,8 +294,8 @@ class RemoteSession(Session):
     def read(self, **options: Any) -> str:
         return str(self._on_host("read", **options))
 
-    def read_stream(self, **options: Any) -> Any:
-        raise UsageError("read_stream() is not over ssh yet; use read()")
+    def read_stream(self, *, max_chars: int = DEFAULT_READ_CHARS) -> Any:
+        return _ReadStream(self, max_chars)
 
     def transcript(self, **options: Any) -> str:
         return str(self._on_host("transcript", **options))
@@ -341,3 +354,47 @@ class RemoteSession(Session):
 
         remote = shlex.join(self._on_host("attach_command", read_only=read_only))
         return Link(self.server.spec).argv("-t", command=remote, batch=False)
+
+
+class _ReadStream:
+    """:meth:`Session.read_stream` on a host, over a connection of its own
+    (the host holds the session's read lock until it closes)."""
+
+    def __init__(self, session: RemoteSession, max_chars: int) -> None:
+        self._session, self._max_chars = session, max_chars
+        self._wire: Wire | None = None
+        self._pieces: list[str] = []
+
+    def _on_host(self, method: str, *args: Any) -> Any:
+        server, wire = self._session.server, self._wire
+        assert wire is not None
+        server._send(wire, self._session.name, method, args, {})
+        return server._answer(wire, server._within(method, {}))[1]
+
+    def __enter__(self) -> _ReadStream:
+        self._wire = self._session.server._connect()
+        try:
+            self._pieces = [str(p) for p in self._on_host("read_open", self._max_chars)]
+        except BaseException:
+            self._wire.sock.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._wire is not None
+        try:
+            self._on_host("read_close")
+        except TmuxAgentError:
+            pass  # the connection's end releases the lock as well
+        finally:
+            self._wire.sock.close()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pieces)
+
+    def __len__(self) -> int:
+        return len(self._pieces)
+
+    def delivered(self, count: int) -> None:
+        """The first ``count`` pieces reached the reader: the cursor moves past them."""
+        self._on_host("read_delivered", int(count))
