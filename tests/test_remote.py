@@ -88,6 +88,7 @@ def test_verbs_run_on_the_host(ta: tmuxagent.Server, cli: CLI, host: str) -> Non
     assert started.returncode == 0, started.stderr
     assert "started 'py'" in started.stdout
     py = ta.session("py")  # the host is this machine: the session is on the test's server
+    py.wait_text(">>> $")  # typed before the prompt, the echo is not told from the output
     assert cli.ok("-H", host, "send", "py", "6 * 7", "--enter", "--wait", "^42$") == "42\n"
     assert py.capture().text.count("42") >= 1
     assert cli.ok("-H", host, "wait", "py", "--state", "ready").startswith("ready")
@@ -124,6 +125,14 @@ def test_attach_prints_an_ssh_command(cli: CLI, ta: tmuxagent.Server, host: str)
     printed = cli.ok("-H", host, "attach", "sh", "--print").strip()
     assert printed.startswith("ssh -F ") and f" -t -o RemoteCommand=none -- {host} " in printed
     assert "attach -t =sh:" in printed and "BatchMode" not in printed
+    # Every attach command a remote verb prints is that ssh command.
+    assert json.loads(cli.ok("-H", host, "status", "sh", "--json"))["attach"] == printed
+    started = cli.ok("-H", host, "start", "other", "--", "sleep", "300")
+    assert f"watch or take over: {printed.replace('=sh:', '=other:')}" in started
+    # ... and it attaches (run in a pane of its own: it needs a terminal).
+    viewer = ta.start("viewer", shlex.split(printed))
+    ta.session("sh").send("echo seen-through-ssh", enter=True)
+    viewer.wait_text("seen-through-ssh")
     refused = cli("-H", host, "attach", "sh")  # no terminal here
     assert refused.returncode == 2 and "a human can run: ssh" in refused.stderr
     dashboard = cli("-H", host, "dashboard")  # here, with no terminal

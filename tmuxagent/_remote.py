@@ -12,6 +12,7 @@ machine's agent and runs here.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import sys
 
@@ -122,7 +123,6 @@ def _replace_option(argv: list[str], name: str, value: str) -> list[str]:
 
 def _attach(spec: HostSpec, args: Args) -> int:
     """Attach through ssh with a terminal (or print the command that does)."""
-    import shlex
     import sys
 
     argv = ["attach", args.name, "--print"] + (["--read-only"] if args.read_only else [])
@@ -131,8 +131,8 @@ def _attach(spec: HostSpec, args: Args) -> int:
     code = run_verb(spec, prefix + argv, stdout=buffer)
     if code != 0:
         return code
-    remote = bytes(buffer).decode("utf-8", "surrogateescape").strip()
-    command = Link(spec).argv("-t", command=remote, batch=False)  # it may ask for a password
+    # The host prints the ssh command (see run_verb); it may ask for a password.
+    command = shlex.split(bytes(buffer).decode("utf-8", "surrogateescape"))
     if args.print:
         sys.stdout.write(shlex.join(command) + "\n")
         return 0
@@ -151,7 +151,8 @@ def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
     the host cannot be reached, or the connection is lost on the way."""
     link = Link(spec)
     data = stdin or b""
-    frames = [(REQUEST, words(link.code, spec.text, *argv))]
+    via = link.argv("-t", command="", batch=False)[:-1]  # attach commands: through ssh
+    frames = [(REQUEST, words(link.code, spec.text, shlex.join(via), *argv))]
     frames += [(STDIN, data[i : i + (1 << 20)]) for i in range(0, len(data), 1 << 20)]
     frames.append((STDIN_END, b""))
     interrupts = 0

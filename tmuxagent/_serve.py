@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import select
+import shlex
 import signal
 import socket
 import sys
@@ -185,7 +186,7 @@ def _run_verb(wire: Wire, code: str) -> int:
         return 0
     if first is None or first[0] != REQUEST:
         return 1
-    asked, label, *argv = split_words(first[1])
+    asked, label, via, *argv = split_words(first[1])
     if asked != code:  # another version of tmuxagent: it starts its own server
         wire.send(EXIT)
         return 0
@@ -203,6 +204,7 @@ def _run_verb(wire: Wire, code: str) -> int:
     from . import cli
 
     cli.HOST_LABEL = label
+    cli.ATTACH_VIA = shlex.split(via)
     status = 1
     try:
         try:

@@ -21,7 +21,7 @@ HEADER_SIZE = 5
 MAX_FRAME = 64 << 20
 
 HELLO = b"H"  # host, first: its code id (no hello: no server behind the channel)
-REQUEST = b"R"  # client: code id, host as named, then the verb's argv: NUL-separated
+REQUEST = b"R"  # client: code id, host as named, its ssh to attach, the argv: NUL-separated
 STDIN = b"I"  # client: bytes for the verb's standard input
 STDIN_END = b"i"  # client: the end of that input
 SIGNAL = b"S"  # client: the user pressed Ctrl-C

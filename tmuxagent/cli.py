@@ -39,12 +39,15 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
     from ._input import Sent
+    from ._records import RunResult
     from .server import Server
+    from .session import Session
 
 #: Verbs run here whatever the host: the skill (the agent's here), the dashboard (over the API).
 LOCAL_VERBS = ("skill", "dashboard")
-#: The host as a remote caller named it (set by _serve), for list/status --json.
+#: For a remote caller (set by _serve): the host as it named it, and its ssh command to attach.
 HOST_LABEL: str | None = None
+ATTACH_VIA: list[str] = []
 
 DESCRIPTION = (
     "Drive interactive terminal programs in tmux: for agents, scripts and the humans watching them."
@@ -92,6 +95,11 @@ def _join(words: Sequence[str]) -> str:
     return shlex.join(words)
 
 
+def _attach_command(session: Session, read_only: bool = False) -> list[str]:
+    cmd = session.attach_command(read_only=read_only)  # through ssh, for a remote caller:
+    return [*ATTACH_VIA, _join(cmd)] if ATTACH_VIA else cmd
+
+
 # -- verbs ------------------------------------------------------------------------
 
 
@@ -113,7 +121,7 @@ def cmd_start(args: Args) -> int:
         timeout=_timeout(args),
     )
     info = session.status()
-    attach = _join(session.attach_command())
+    attach = _join(_attach_command(session))
     seen = session.started
     if args.json:
         more = {} if seen is None else step_json(None, seen)
@@ -180,15 +188,9 @@ def cmd_capture(args: Args) -> int:
     session = _server(args).session(args.name)
     cap = session.capture(lines=args.lines, history=args.all, ansi=args.ansi)
     if args.json:
-        _print_json(
-            {
-                "name": args.name,
-                "lines": cap.lines,
-                "cursor": {"x": cap.cursor_x, "y": cap.cursor_y},
-                "size": f"{cap.cols}x{cap.rows}",
-                "alive": cap.alive,
-            }
-        )
+        _print_json({"name": args.name, "lines": cap.lines,
+                     "cursor": {"x": cap.cursor_x, "y": cap.cursor_y},
+                     "size": f"{cap.cols}x{cap.rows}", "alive": cap.alive})  # fmt: skip
     else:
         _print(cap.text)
     return 0
@@ -226,12 +228,7 @@ def cmd_wait(args: Args) -> int:
         return cmd_wait_state(args)
     session = _server(args).session(args.name)
     if args.prompt:
-        result = session.wait_prompt(timeout=_timeout(args))
-        if args.json:
-            _print_json(result._asdict())
-        else:
-            print_result(result.output, result.exit_code)
-        return 0
+        return _ran(args, session.wait_prompt(timeout=_timeout(args)))
     if args.text is not None:
         match = session.wait_text(args.text, timeout=_timeout(args))
         text = match.string
@@ -247,11 +244,13 @@ def cmd_wait(args: Args) -> int:
 
 
 def cmd_run(args: Args) -> int:
-    result = _server(args).session(args.name).run(" ".join(args.command), timeout=_timeout(args))
-    if args.json:
-        _print_json(result._asdict())
-    else:
-        print_result(result.output, result.exit_code)
+    session = _server(args).session(args.name)
+    return _ran(args, session.run(" ".join(args.command), timeout=_timeout(args)))
+
+
+def _ran(args: Args, result: RunResult) -> int:
+    """Print what a command run in the agent shell printed, and how it ended."""
+    _print_json(result._asdict()) if args.json else print_result(result.output, result.exit_code)
     return 0
 
 
@@ -263,7 +262,7 @@ def cmd_status(args: Args) -> int:
     info = session.status()
     data = {**info.as_dict(), **fields(server.states([info]).get(info.name))}
     if args.json:
-        _print_json({**data, "host": HOST_LABEL, "attach": _join(session.attach_command())})
+        _print_json({**data, "host": HOST_LABEL, "attach": _join(_attach_command(session))})
     else:
         _print("\n".join(f"{key}: {_visible(plain(key, value))}" for key, value in data.items()))
     return 0
@@ -313,7 +312,7 @@ def cmd_kill(args: Args) -> int:
 
 
 def cmd_attach(args: Args) -> int:
-    cmd = _server(args).session(args.name).attach_command(read_only=args.read_only)
+    cmd = _attach_command(_server(args).session(args.name), args.read_only)
     if args.print:
         _print(_visible(_join(cmd)))
         return 0
