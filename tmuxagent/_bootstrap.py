@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 #: Before each line the caller reads (a login shell may print lines of its own).
 MARK = "tmuxagent-bootstrap: "
+#: What a host whose Python is too old is told (also before this file is
+#: compiled: a Python 3.6 cannot parse it).
+TOO_OLD = "its python3 is %s; tmuxagent needs 3.11 or newer"
 #: The server's start: the code's directory first on the path (None: installed),
 #: a shared lock held on it while it runs (no pruning removes it); not the
 #: working directory (a stray ~/shlex.py would be imported instead).
@@ -259,7 +262,7 @@ def start_server(code_dir: str, path: str, code: str, log: str) -> None:
 def bootstrap(stdin: BinaryIO, out: Any) -> dict[str, Any]:
     python = ".".join(str(n) for n in sys.version_info[:3])
     if sys.version_info < (3, 11):  # noqa: UP036 - this runs on the host's Python
-        return {"error": f"its python3 is {python}; tmuxagent needs 3.11 or newer"}
+        return {"error": TOO_OLD % python}
     tmux = tmux_version()
     if tmux is None:
         return {"error": "it has no tmux on PATH; install tmux 3.2 or newer there"}

@@ -318,8 +318,12 @@ class Link:
                 "sha256": sha256(data), "tree": _bootstrap.tree_id(_PACKAGE)}  # fmt: skip
         command = "exec python3 -c 'import sys; exec(sys.stdin.buffer.readline())'"
         # Not the working directory on the path: a stray ~/zlib.py would be run.
+        # A Python too old to compile the bootstrap says what it is first.
+        old = _bootstrap.MARK + json.dumps({"error": _bootstrap.TOO_OLD})
         first = (
             "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+            f"sys.version_info < (3, 11) and sys.exit(print({old!r} % "
+            "'.'.join(map(str, sys.version_info[:3])))); "
             f"import base64, zlib; exec(zlib.decompress(base64.b64decode('{source}')))\n"
         )
         process = subprocess.Popen(
