@@ -338,3 +338,23 @@ def test_output_sizes_follow_the_logs_without_tmux(ta: tmuxagent.Server) -> None
     assert ta.output_sizes(infos)["talk"] > infos[0].output_bytes  # the same infos
     session.kill()
     assert ta.output_sizes(infos) == {}  # its files are gone
+
+
+def test_screens_and_states_of_more_sessions_than_one_tmux_call_takes(
+    ta: tmuxagent.Server,
+) -> None:
+    """tmux refuses a command line of about 16 KB: screens() and states() of
+    many sessions (long names here) are asked in several calls, none lost
+    (one call used to fail, and the sessions before the fit were dropped)."""
+    from tmuxagent import _screen
+
+    names = [f"{i:02d}" + "x" * 98 for i in range(40)]  # ~40 x 500 bytes of commands
+    for name in names:
+        ta.start(name, ["sh", "-c", f"echo {name[:2]}; exec sleep 300"])
+    for name in names:
+        ta.session(name).wait_text(f"^{name[:2]}$")
+    screens = ta.screens(names)
+    assert sorted(screens) == names
+    assert all(screens[n].text.startswith(n[:2]) for n in names)
+    assert sorted(ta.states()) == names
+    assert _screen.COMMAND_BYTES < 15_000  # under what tmux takes (TMUX-FACTS)

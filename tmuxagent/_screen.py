@@ -76,6 +76,11 @@ def capture(host: Host, pane: Pane, *, lines: int | None, history: bool, ansi: b
     return Capture("\n".join(rows), pane.x, pane.y, pane.cols, pane.rows, not pane.dead)
 
 
+#: Bytes of arguments in one tmux call, at most: tmux refuses a command line
+#: of about 16 KB ("command too long"; 15,000 characters pass).
+COMMAND_BYTES = 12_000
+
+
 def screens(
     host: Host, names: Iterable[str], *, ansi: bool = False, history: int = 0
 ) -> dict[str, Capture]:
@@ -101,24 +106,44 @@ def screens_and_facts(
     # Programs choose some facts (a title): only the random mark ends one.
     head = mark + "#{cursor_x} #{cursor_y} #{pane_width} #{pane_height} #{pane_dead} "
     head += "#{history_size}" + "".join(mark + f"#{{{fact}}}" for fact in facts) + mark
+    batch: list[str] = []
     commands: list[list[str]] = []
+    size = 0
+    result: dict[str, tuple[Capture, tuple[str, ...]]] = {}
     for name in wanted:
         target = session_target(name)
         capture = ["capture-pane", "-p", "-t", target, "-S", f"-{max(1, history)}"]
         if ansi:
             capture.append("-e")
-        commands += [["display", "-p", "-t", target, head], capture]
+        more = [["display", "-p", "-t", target, head], capture]
+        grows = sum(len(a.encode("utf-8", "surrogateescape")) + 1 for c in more for a in c) + 2
+        if commands and size + grows > COMMAND_BYTES:  # one tmux call would refuse it
+            result.update(_screens(host, batch, commands, mark, len(facts), history))
+            batch, commands, size = [], [], 0
+        batch.append(name)
+        commands += more
+        size += grows
+    result.update(_screens(host, batch, commands, mark, len(facts), history))
+    return result
+
+
+def _screens(
+    host: Host, names: list[str], commands: list[list[str]], mark: str, facts: int, history: int
+) -> dict[str, tuple[Capture, tuple[str, ...]]]:
+    """What one tmux call of ``commands`` (two for each of ``names``) found."""
     failed = False
     try:
         out = host.tmux(*commands)
     except ServerNotRunning:
         return {}
     except CommandFailed as exc:  # a session went away: tmux stopped there
+        if "too long" in exc.stderr:
+            raise
         out, failed = exc.stdout, True
     result: dict[str, tuple[Capture, tuple[str, ...]]] = {}
     parts = out.split(mark)[1:]
-    step = len(facts) + 2
-    for name, at in zip(wanted, range(0, len(parts) - step + 1, step), strict=False):
+    step = facts + 2
+    for name, at in zip(names, range(0, len(parts) - step + 1, step), strict=False):
         numbers, *said, text = parts[at : at + step]
         try:
             x, y, cols, rows, dead, scrolled = (int(v) for v in numbers.split())
@@ -130,8 +155,8 @@ def screens_and_facts(
         lines = tidy_rows(text, dead == 1)
         result[name] = Capture("\n".join(lines), x, y, cols, rows, dead == 0), tuple(said)
     if failed:
-        rest = wanted[len(result) + 1 :]  # after the one that failed
-        result.update(screens_and_facts(host, rest, ansi=ansi, history=history, facts=facts))
+        rest = len(result) + 1  # after the one that failed
+        result.update(_screens(host, names[rest:], commands[2 * rest :], mark, facts, history))
     return result
 
 
