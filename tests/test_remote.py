@@ -572,6 +572,9 @@ def test_a_stalled_host_is_left_behind(
         assert {i.name for i in view.sessions()} == both  # not asked again meanwhile
         assert "hosttwo: no answer for" in view.errors["hosttwo"]
         assert view.output_sizes(view.sessions()).keys() == {"hostone/job"}
+        with pytest.raises(tmuxagent.HostError, match="no answer for"):  # at once, not frozen
+            view.session("hosttwo/job")
+        view.session("hostone/job").status()  # the other host's actions work
 
         def given_up() -> bool:  # the call's deadline: 2 x 0.5 + 5 s
             return "hosttwo/job" not in {i.name for i in view.sessions()}
@@ -622,3 +625,65 @@ def test_events_and_read_stream_over_ssh(ta: tmuxagent.Server, host: str) -> Non
     assert reader.read() == ""
     remote.kill_all()
     remote.close()  # type: ignore[attr-defined]
+
+
+def test_a_hostile_hosts_answers_are_refused(ta: tmuxagent.Server, host: str) -> None:
+    """What a host answers is checked for its shape (a bad one is a
+    HostError, never another exception or a value of another type), NaN is
+    no number, and an attach command must be ssh to it, not what the host
+    chose; a call the client refuses leaves no answer behind."""
+    import socket as sockets
+    import threading
+
+    from tmuxagent._remote import attach_command, attach_via
+    from tmuxagent._ssh import Link, parse_host
+    from tmuxagent._wire import RESULT, Wire
+
+    link = Link(parse_host(host))
+    good = shlex.join(attach_via(link)) + " 'tmux attach -t =x:'"
+    assert attach_command(link, good)[-1] == "tmux attach -t =x:"
+    for bad in ("sh -c 'touch /tmp/pwned'", good.replace("ssh", "sh", 1), good + " more", "'"):
+        with pytest.raises(tmuxagent.HostError, match="a bad answer to attach"):
+            attach_command(link, bad)
+
+    def answering(answer: bytes) -> Wire:
+        """A connection to a fake host that answers a call with ``answer``."""
+        ours, theirs = sockets.socketpair()
+
+        def fake_host() -> None:
+            with theirs:
+                wire = Wire(theirs)
+                if wire.read() is not None:
+                    wire.send(RESULT, answer)
+                    wire.read()  # until the client leaves
+
+        threading.Thread(target=fake_host, daemon=True).start()
+        return Wire(ours)
+
+    remote = tmuxagent.Server(host=host)
+    remote._about = {"socket_path": "/s"}  # type: ignore[attr-defined]
+    for call, answer in [
+        (remote.sessions, b'{"value": 1}'),
+        (lambda: remote.output_sizes([]), b'{"value": [1, []]}'),
+        (lambda: remote.screens(["x"]), b'{"value": {"~d": [[1, 2]]}}'),
+        (remote.is_running, b'{"value": NaN}'),
+        (remote.kill_all, b'{"item": 1}'),
+        (remote.sessions, b'{"value": [{"~r": "Capture", "f": []}]}'),
+    ]:  # fmt: skip
+        remote._wire = answering(answer)  # type: ignore[attr-defined]
+        with pytest.raises(tmuxagent.HostError, match="a bad answer"):
+            call()
+        remote.close()  # type: ignore[attr-defined]
+    real = tmuxagent.Server(ta.socket_path, host=host)
+    session = real.start("s", ["sh", "-c", "echo hello; exec sleep 300"])
+    with pytest.raises(tmuxagent.UsageError):  # refused here or there: no answer left behind
+        session.wait_text("x", timeout=-100)
+    assert isinstance(session.capture(), tmuxagent.Capture)
+    assert isinstance(real.sessions(), list)
+    real.close()  # type: ignore[attr-defined]
+    # How long a call may take: its tmux calls' time (2 x 1 + 5 s), and its waits'.
+    within = tmuxagent.Server(host=host, timeout=1)._within  # type: ignore[attr-defined]
+    assert within("start", {"wait": "x"}) == 7 + 10 + 30
+    assert within("start", {"ready_timeout": 2}) == 7 + 2
+    assert within("wait_idle", {"timeout": None}) is None
+    assert within("wait_text", {"timeout": -1}) is None  # the host refuses it

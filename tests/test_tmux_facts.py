@@ -123,6 +123,20 @@ def test_deleted_socket_is_recovered(ta: tmuxagent.Server, cli: CLI) -> None:
     assert len(servers) == 1
 
 
+def test_a_deleted_socket_is_looked_for_before_any_start(ta: tmuxagent.Server) -> None:
+    """A server object that found no server (and does not look again for a
+    while) still looks before it starts a session: another object started
+    one, whose socket was then deleted."""
+    other = tmuxagent.Server(ta.socket_path)
+    ta.socket_path.unlink(missing_ok=True)
+    assert ta.sessions() == []  # no server: none looked for again for a while
+    other.start("first", ["sleep", "30"])
+    ta.socket_path.unlink()
+    ta.start("second", ["sleep", "30"])
+    assert sorted(i.name for i in ta.sessions()) == ["first", "second"]
+    assert len({p.server_pid for p in ta._panes()}) == 1
+
+
 def test_new_session_is_listed_at_once(ta: tmuxagent.Server) -> None:
     for i in range(10):
         ta.start(f"n{i}", ["sleep", "30"])

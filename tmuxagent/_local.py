@@ -45,8 +45,9 @@ class LocalHost(Host):
         # that starts a server (new-session) would start a second one.
         # Within a wait, no call outlasts the wait's deadline (calls_within).
         socket = self.socket
-        existed = socket.check() or (socket.revive() and socket.check())
-        if not existed and not any(c[:1] == ["new-session"] for c in commands):
+        starting = any(c[:1] == ["new-session"] for c in commands)
+        existed = socket.check() or (socket.revive(starting=starting) and socket.check())
+        if not existed and not starting:
             raise self._runner.not_running()  # no server to ask, nor to start: no tmux to run
         limit = call_limit(self.tmux_timeout if timeout is None else timeout)
         try:

@@ -131,8 +131,7 @@ def _attach(spec: HostSpec, args: Args) -> int:
     code = run_verb(spec, prefix + argv, stdout=buffer)
     if code != 0:
         return code
-    # The host prints the ssh command (see run_verb); it may ask for a password.
-    command = shlex.split(bytes(buffer).decode("utf-8", "surrogateescape"))
+    command = attach_command(Link(spec), bytes(buffer).decode("utf-8", "surrogateescape"))
     if args.print:
         sys.stdout.write(shlex.join(command) + "\n")
         return 0
@@ -143,6 +142,26 @@ def _attach(spec: HostSpec, args: Args) -> int:
     os.execvp(command[0], command)
 
 
+def attach_via(link: Link) -> list[str]:
+    """The ssh command that attaches, but for its remote command (the
+    host's attach commands go through it)."""
+    return link.argv("-t", command="", batch=False)[:-1]
+
+
+def attach_command(link: Link, printed: str) -> list[str]:
+    """The ssh command a host printed for attach (see run_verb): only the
+    remote command it ends with is the host's (run there); the rest must be
+    ours, else HostError. It may ask for a password."""
+    via = attach_via(link)
+    try:
+        said = shlex.split(printed)
+    except ValueError:
+        said = []
+    if len(said) != len(via) + 1 or said[:-1] != via:
+        raise HostError(f"{link.spec}: a bad answer to attach")
+    return [*via, said[-1]]
+
+
 def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
              stdout: int | bytearray = 1) -> int:  # fmt: skip
     """Run the CLI's ``argv`` on the host: its output to ``stdout`` (a
@@ -151,8 +170,7 @@ def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
     the host cannot be reached, or the connection is lost on the way."""
     link = Link(spec)
     data = stdin or b""
-    via = link.argv("-t", command="", batch=False)[:-1]  # attach commands: through ssh
-    frames = [(REQUEST, words(link.code, spec.text, shlex.join(via), *argv))]
+    frames = [(REQUEST, words(link.code, spec.text, shlex.join(attach_via(link)), *argv))]
     frames += [(STDIN, data[i : i + (1 << 20)]) for i in range(0, len(data), 1 << 20)]
     frames.append((STDIN_END, b""))
     interrupts = 0

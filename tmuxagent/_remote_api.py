@@ -12,12 +12,16 @@ host stops what it ran) and the next call opens another.
 from __future__ import annotations
 
 import json
+import math
 import threading
+import time
 from pathlib import Path
 
 from ._codec import decode, decode_error, encode
-from ._poll import DEFAULT_TIMEOUT, TMUX_TIMEOUT
+from ._poll import DEFAULT_TIMEOUT, READY_TIMEOUT, TMUX_TIMEOUT
+from ._records import Capture, SessionInfo
 from ._ssh import Link, parse_host
+from ._states import State
 from ._wire import API, CALL, RESULT, ProtocolError, Wire, words
 from .errors import HostError, TmuxAgentError, UsageError
 from .server import Server, check_tmux_timeout
@@ -31,14 +35,26 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
     from ._input import Sent
-    from ._records import Capture, RunResult, SessionInfo
-    from ._states import State
+    from ._records import RunResult
 
 
 #: Calls that wait (for their ``timeout``, DEFAULT_TIMEOUT when not given):
 #: the host's answer may take that long.
 WAITING = frozenset({"wait_text", "wait_exit", "wait_state", "run", "wait_prompt", "send",
                      "paste", "keys"})  # fmt: skip
+
+
+def _seconds(value: Any) -> float | None:
+    """A timeout as a number of seconds (None: none, or one the host refuses)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) and 0 <= seconds < 1e7 else None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is no value")
 
 
 class RemoteServer(Server):
@@ -90,9 +106,9 @@ class RemoteServer(Server):
     def _answer(self, wire: Wire, within: float | None) -> tuple[str, Any]:
         """The host's next answer: ("value" or "item", what it is), or the
         error it raised; HostError for an answer lost, bad or not in time."""
-        wire.sock.settimeout(within)
+        wire.sock.settimeout(None)
         try:
-            frame = wire.read()
+            frame = wire.read(None if within is None else time.monotonic() + within)
         except TimeoutError:  # the socket's
             raise HostError(f"{self.spec}: no answer in {within:g} s; is the host stalled?"
                             ) from None  # fmt: skip
@@ -101,7 +117,7 @@ class RemoteServer(Server):
         if frame is None or frame[0] != RESULT:
             raise HostError(f"lost the connection to {self.spec}")
         try:  # a host's answer is data; what is not tmuxagent's is the host's fault
-            answer = json.loads(frame[1])
+            answer = json.loads(frame[1], parse_constant=_no_constant)  # no NaN, Infinity
             if "error" in answer:
                 error = decode_error(answer["error"], self.spec.text)
             else:
@@ -115,28 +131,49 @@ class RemoteServer(Server):
         """How long the host may take to answer a call (None: a wait with no
         timeout): its tmux calls' time, and the wait's."""
         slack = 2 * self._timeout + 5
-        if "timeout" in kwargs:
-            waits = kwargs["timeout"]
-            return None if waits is None else slack + float(waits)
-        if method == "wait_idle":  # it waits as long as the program writes
+        if method == "wait_idle" and kwargs.get("timeout") is None:  # as long as it writes
             return None
-        return slack + (DEFAULT_TIMEOUT if method in WAITING else 0)
+        waits = kwargs.get("timeout", DEFAULT_TIMEOUT)
+        if method == "start":  # it waits for the program to start, and for wait=
+            slack += _seconds(kwargs.get("ready_timeout", READY_TIMEOUT)) or 0.0
+            if kwargs.get("wait") is None and kwargs.get("wait_idle") is None:
+                return slack
+        elif method not in WAITING and "timeout" not in kwargs:
+            return slack
+        seconds = _seconds(waits)
+        return None if seconds is None else slack + seconds
 
     def _call(self, name: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``method`` on the host (of the session ``name``, or the server)."""
+        within = self._within(method, kwargs)
         with self._lock:
             try:
                 if self._wire is None:
                     self._wire = self._connect()
                 self._send(self._wire, name, method, args, kwargs)
-                return self._answer(self._wire, self._within(method, kwargs))[1]
-            except HostError:
-                self._drop()
-                raise
-            except BaseException as exc:  # Ctrl-C: the host stops the call when we leave
-                if not isinstance(exc, Exception):
+                kind, value = self._answer(self._wire, within)
+                if kind != "value":
+                    raise HostError(f"{self.spec}: a bad answer (an item)")
+                return value
+            except TmuxAgentError as exc:  # the host's (WaitTimeout...), or HostError
+                if isinstance(exc, HostError):
                     self._drop()
                 raise
+            except BaseException:  # Ctrl-C (the host stops the call when we leave), a bug:
+                self._drop()  # its answer may still come; not on this connection
+                raise
+
+    def _checked(self, value: Any, kind: type, item: type | None = None) -> Any:
+        """``value`` if it is a ``kind`` (of ``item``s: a dict's values, by
+        str keys), else HostError: a host's answer of another shape."""
+        fits = isinstance(value, kind)
+        if fits and item is not None:
+            pairs = value.items() if isinstance(value, dict) else enumerate(value)
+            fits = all(isinstance(v, item) and (kind is not dict or isinstance(k, str))
+                       for k, v in pairs)  # fmt: skip
+        if not fits:
+            raise HostError(f"{self.spec}: a bad answer (a {type(value).__name__})")
+        return value
 
     def _stream(self, method: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
         """The items ``method`` yields on the host, over a connection of their
@@ -148,7 +185,7 @@ class RemoteServer(Server):
                 kind, item = self._answer(wire, self._within(method, kwargs))
                 if kind != "item":
                     return
-                yield item
+                yield self._checked(item, dict)
         finally:
             wire.sock.close()
 
@@ -203,30 +240,32 @@ class RemoteServer(Server):
     def start(
         self, name: str, command: Sequence[str] | None = None, **options: Any
     ) -> RemoteSession:
-        made = self._call(None, "start", name, None if command is None else list(command),
-                          **options)  # fmt: skip
-        session = RemoteSession(self, made["name"])
-        session.started = made["started"]
+        made = self._checked(self._call(None, "start", name, None if command is None
+                                        else list(command), **options), dict)  # fmt: skip
+        session = RemoteSession(self, self._checked(made.get("name"), str))
+        session.started = made.get("started")
         return session
 
     def sessions(self) -> list[SessionInfo]:
-        return list(self._call(None, "sessions"))
+        return self._checked(self._call(None, "sessions"), list, SessionInfo)  # type: ignore[no-any-return]
 
     def states(self, sessions: Iterable[SessionInfo] | None = None) -> dict[str, State]:
         if sessions is None:
-            return dict(self._call(None, "states", None))
-        return self._by_name("states", list(sessions))
+            return self._checked(self._call(None, "states", None), dict, State)  # type: ignore[no-any-return]
+        return self._by_name("states", list(sessions), State)
 
-    def _by_name(self, method: str, infos: list[SessionInfo]) -> dict[str, Any]:
+    def _by_name(self, method: str, infos: list[SessionInfo], kind: type) -> dict[str, Any]:
         """``method`` of sessions the host listed last (by their names: a
         dashboard asks for sizes ten times a second, whole records would cost
         much more); of others (listed on another connection), by their records."""
-        found, unknown = self._call(None, "by_name", method, [i.name for i in infos])
-        found = dict(found)
-        if unknown:
-            missing = set(unknown)
-            found.update(self._call(None, method, [i for i in infos if i.name in missing]))
-        return found
+        answer = self._checked(self._call(None, "by_name", method, [i.name for i in infos]), list)
+        if len(answer) != 2:
+            raise HostError(f"{self.spec}: a bad answer (by_name)")
+        found = self._checked(answer[0], dict, kind)
+        if missing := set(self._checked(answer[1], list, str)):
+            more = self._call(None, method, [i for i in infos if i.name in missing])
+            found.update(self._checked(more, dict, kind))
+        return found  # type: ignore[no-any-return]
 
     def events(
         self, names: Iterable[str] = (), *, timeout: float | None = None
@@ -234,12 +273,13 @@ class RemoteServer(Server):
         return self._stream("events", list(names), timeout=timeout)
 
     def output_sizes(self, sessions: Iterable[SessionInfo]) -> dict[str, int]:
-        return self._by_name("output_sizes", list(sessions))
+        return self._by_name("output_sizes", list(sessions), int)
 
     def screens(
         self, names: Iterable[str], *, ansi: bool = False, history: int = 0
     ) -> dict[str, Capture]:
-        return dict(self._call(None, "screens", list(names), ansi=ansi, history=history))
+        found = self._call(None, "screens", list(names), ansi=ansi, history=history)
+        return self._checked(found, dict, Capture)  # type: ignore[no-any-return]
 
     def kill_all(self) -> int:
         return int(self._call(None, "kill_all"))
@@ -368,13 +408,22 @@ class _ReadStream:
     def _on_host(self, method: str, *args: Any) -> Any:
         server, wire = self._session.server, self._wire
         assert wire is not None
-        server._send(wire, self._session.name, method, args, {})
-        return server._answer(wire, server._within(method, {}))[1]
+        try:
+            server._send(wire, self._session.name, method, args, {})
+            return server._answer(wire, server._within(method, {}))[1]
+        except TmuxAgentError as exc:
+            if isinstance(exc, HostError):
+                wire.sock.close()
+            raise
+        except BaseException:  # its answer may still come: not on this connection
+            wire.sock.close()
+            raise
 
     def __enter__(self) -> _ReadStream:
         self._wire = self._session.server._connect()
         try:
-            self._pieces = [str(p) for p in self._on_host("read_open", self._max_chars)]
+            pieces = self._on_host("read_open", self._max_chars)
+            self._pieces = self._session.server._checked(pieces, list, str)
         except BaseException:
             self._wire.sock.close()
             raise

@@ -352,17 +352,20 @@ class Socket:
         self._none_at = -REVIVE_AGAIN  # a server is there: if its socket goes, look for it
         return True
 
-    def revive(self) -> bool:
+    def revive(self, *, starting: bool = False) -> bool:
         """Bring back a server whose socket file was deleted.
 
         The server keeps running, unreachable; SIGUSR1 makes tmux create its
-        socket again.
+        socket again. Before a call that may start a server (``starting``),
+        the processes are always looked through: a second server must not be.
         """
         import signal
 
         from . import _procs
 
-        if os.path.exists(self.path) or time.monotonic() < self._none_at + REVIVE_AGAIN:
+        if os.path.exists(self.path):
+            return False
+        if not starting and time.monotonic() < self._none_at + REVIVE_AGAIN:
             return False
         servers = _procs.tmux_servers(self.path)
         if not servers:

@@ -12,6 +12,8 @@ NUL): a CLI call pays for no JSON or struct module.
 
 from __future__ import annotations
 
+import time
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from _socket import socket
@@ -59,9 +61,10 @@ class Wire:
         """Whether bytes of a next frame were read already (poll cannot tell)."""
         return bool(self._buffer)
 
-    def read(self) -> tuple[bytes, bytes] | None:
+    def read(self, deadline: float | None = None) -> tuple[bytes, bytes] | None:
         """The next frame as (kind, data); None when the other end closed
-        between frames. ProtocolError for a frame cut short or too big."""
+        between frames. ProtocolError for a frame cut short or too big;
+        TimeoutError when it is not whole by ``deadline`` (time.monotonic())."""
         while True:
             if len(self._buffer) >= HEADER_SIZE:
                 size = int.from_bytes(self._buffer[1:HEADER_SIZE], "big")
@@ -72,6 +75,8 @@ class Wire:
                     kind, data = bytes(self._buffer[:1]), bytes(self._buffer[HEADER_SIZE:end])
                     del self._buffer[:end]
                     return kind, data
+            if deadline is not None:  # for the whole frame: not a timeout per recv
+                self.sock.settimeout(max(0.001, deadline - time.monotonic()))
             chunk = self.sock.recv(1 << 16)
             if not chunk:
                 if self._buffer:

@@ -123,6 +123,6 @@ class SessionActions(App[None]):
         try:
             action(self.server.session(name))
         except TmuxAgentError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error")
+            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
         else:
             self.call_from_thread(self.notify, f"{done}: {name}", timeout=2)

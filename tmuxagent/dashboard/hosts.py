@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 
-from tmuxagent import Server, SessionInfo, TmuxAgentError
+from tmuxagent import HostError, Server, SessionInfo, TmuxAgentError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,9 +88,9 @@ class Hosts:
 
     def _split(self, full: str) -> tuple[str, str]:
         """(label, name on that server) of a name as shown."""
-        if full in self._origin:
-            label, info = self._origin[full]
-            return label, info.name
+        known = self._origin.get(full)  # (read once: the refresh thread replaces it)
+        if known is not None:
+            return known[0], known[1].name
         if full.startswith(HERE):
             return "", full[len(HERE) :]
         for label in sorted(self.servers, key=len, reverse=True):  # 'ssh://h' holds a '/'
@@ -121,8 +121,8 @@ class Hosts:
                 continue
             late = asker.busy
             if late is not None:
-                if not late.done.is_set():
-                    waited = time.monotonic() - late.since
+                waited = self._waited(label)
+                if waited is not None:
                     self.errors[label] = f"{label}: no answer for {waited:.0f} s"
                     continue
                 asker.busy = None
@@ -170,7 +170,16 @@ class Hosts:
         return found
 
     def is_running(self) -> bool:
-        return any(s.is_running() for label, s in self.servers.items() if label not in self.errors)
+        return any(s.is_running() for label, s in self.servers.items()
+                   if label not in self.errors and self._waited(label) is None)  # fmt: skip
+
+    def _waited(self, label: str) -> float | None:
+        """How long a call to that host has been waiting for its answer (None: none is)."""
+        asker = self._askers.get(label)
+        late = asker.busy if asker is not None else None
+        if late is None or late.done.is_set():
+            return None
+        return time.monotonic() - late.since
 
     def _by_server(self, infos: Iterable[SessionInfo]) -> dict[str, list[SessionInfo]]:
         """The servers' own records of sessions as shown."""
@@ -216,7 +225,12 @@ class Hosts:
         return found
 
     def session(self, name: str) -> Session:
+        """The session; HostError at once if its host has not answered a call
+        yet (an action would wait for it, freezing the screen)."""
         label, local = self._split(name)
+        waited = self._waited(label)
+        if waited is not None:
+            raise HostError(f"{label}: no answer for {waited:.0f} s; try again once it answers")
         return self.servers[label].session(local)
 
 
