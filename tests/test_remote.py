@@ -24,7 +24,7 @@ import pytest
 
 import tmuxagent
 from tests.conftest import CLI, wait_until
-from tests.sshd import Sshd, available
+from tests.sshd import Sshd, available, kill_processes, processes
 
 pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
 
@@ -39,17 +39,6 @@ def start_host(root: Path, alias: str, env: str = "") -> Sshd:
 
 #: The hosts' directory of this module's run.
 HOSTS_ROOT: list[str] = []
-
-
-def kill_processes(*needles: str) -> None:
-    """Kill what the hosts left: their tmuxagent servers (their command lines
-    name the hosts' directories) and the ssh masters (they name the config)."""
-    for pid, words in processes():
-        if pid != os.getpid() and any(n.encode() in w for n in needles for w in words):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 @pytest.fixture(scope="module")
@@ -228,17 +217,6 @@ def test_ctrl_c_stops_the_verb_on_the_host(ta: tmuxagent.Server, host: str) -> N
     assert err == "", err
     assert waiter.returncode == 130
     wait_gone(child)
-
-
-def processes() -> list[tuple[int, list[bytes]]]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                found.append((int(entry.name), (entry / "cmdline").read_bytes().split(b"\0")))
-            except OSError:
-                pass
-    return found
 
 
 def verb_forks() -> list[int]:
@@ -687,3 +665,16 @@ def test_a_hostile_hosts_answers_are_refused(ta: tmuxagent.Server, host: str) ->
     assert within("start", {"ready_timeout": 2}) == 7 + 2
     assert within("wait_idle", {"timeout": None}) is None
     assert within("wait_text", {"timeout": -1}) is None  # the host refuses it
+
+
+def test_hosts_say_nothing_of_no_server_here(tmp_path: Path) -> None:
+    """`dashboard --host` on a machine with no server of its own: no warning."""
+    from tmuxagent.dashboard.hosts import Hosts
+
+    other = tmuxagent.Server(tmp_path / "other.sock")  # stands for a host: routing only
+    try:
+        other.start("job", ["sleep", "300"])
+        view = Hosts({"": tmuxagent.Server(tmp_path / "none.sock"), "h": other})
+        assert [i.name for i in view.sessions()] == ["h/job"] and view.errors == {}
+    finally:
+        other.kill_all()

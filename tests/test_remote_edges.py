@@ -14,7 +14,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import wait_until
-from tests.sshd import Sshd, available
+from tests.sshd import Sshd, available, kill_processes, processes
 
 pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
 
@@ -62,27 +61,6 @@ OLDER = older_pythons()
 #: A Python before 3.7 (RHEL 8's and Ubuntu 18.04's python3 is 3.6) cannot
 #: parse the bootstrap: the line before it says the version is too old.
 TOO_OLD = [pytest.param(v) for v in OLDER]
-
-
-def processes() -> list[tuple[int, list[bytes]]]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                found.append((int(entry.name), (entry / "cmdline").read_bytes().split(b"\0")))
-            except OSError:
-                pass
-    return found
-
-
-def kill_processes(needle: str) -> None:
-    """Kill the processes whose command line names ``needle`` (as test_remote's)."""
-    for pid, words in processes():
-        if pid != os.getpid() and any(needle.encode() in w for w in words):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 class Host:

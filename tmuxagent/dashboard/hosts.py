@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 
-from tmuxagent import HostError, Server, SessionInfo, TmuxAgentError
+from tmuxagent import HostError, Server, ServerNotRunning, SessionInfo, TmuxAgentError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -153,6 +153,8 @@ class Hosts:
             if label not in got:  # slow: as last seen
                 continue
             infos = got[label]
+            if not label and isinstance(infos, ServerNotRunning):
+                infos = []  # none here (yet): not worth a warning beside the hosts'
             if isinstance(infos, TmuxAgentError):
                 self.errors[label] = str(infos)
                 failed = failed or infos
