@@ -12,7 +12,6 @@ machine's agent and runs here.
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import sys
 
@@ -58,7 +57,7 @@ def cmd_remote(host: str, args: Args) -> int:
         prefix += ["--tmux-timeout", repr(args.tmux_timeout)]
     if args.verb == "record" and args.cast not in (None, "-"):
         return _record_here(spec, prefix + _replace_option(argv, "--cast", "-"), args.cast)
-    return run_verb(spec, prefix + argv, stdin=stdin)
+    return run_verb(spec, prefix + argv, stdin=stdin, attach=args.verb in ("start", "status"))
 
 
 def _second_word(argv: list[str]) -> int:
@@ -128,18 +127,24 @@ def _attach(spec: HostSpec, args: Args) -> int:
     argv = ["attach", args.name, "--print"] + (["--read-only"] if args.read_only else [])
     prefix = ["--socket", args.socket] if args.socket is not None else []
     buffer = bytearray()
-    code = run_verb(spec, prefix + argv, stdout=buffer)
+    code = run_verb(spec, prefix + argv, stdout=buffer, attach=True)
     if code != 0:
         return code
     command = attach_command(Link(spec), bytes(buffer).decode("utf-8", "surrogateescape"))
     if args.print:
-        sys.stdout.write(shlex.join(command) + "\n")
+        sys.stdout.write(_join(command) + "\n")
         return 0
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         from .errors import UsageError
 
-        raise UsageError(f"attach needs a terminal; a human can run: {shlex.join(command)}")
+        raise UsageError(f"attach needs a terminal; a human can run: {_join(command)}")
     os.execvp(command[0], command)
+
+
+def _join(words: list[str]) -> str:
+    import shlex  # (not on every call's way: 0.6 ms)
+
+    return shlex.join(words)
 
 
 def attach_via(link: Link) -> list[str]:
@@ -152,6 +157,8 @@ def attach_command(link: Link, printed: str) -> list[str]:
     """The ssh command a host printed for attach (see run_verb): only the
     remote command it ends with is the host's (run there); the rest must be
     ours, else HostError. It may ask for a password."""
+    import shlex
+
     via = attach_via(link)
     try:
         said = shlex.split(printed)
@@ -163,14 +170,16 @@ def attach_command(link: Link, printed: str) -> list[str]:
 
 
 def run_verb(spec: HostSpec, argv: list[str], *, stdin: bytes | None = None,
-             stdout: int | bytearray = 1) -> int:  # fmt: skip
+             stdout: int | bytearray = 1, attach: bool = False) -> int:  # fmt: skip
     """Run the CLI's ``argv`` on the host: its output to ``stdout`` (a
     descriptor, or a buffer to add to) and fd 2, ``stdin`` as its input;
-    returns its exit code. HostError (exit 4) when
+    returns its exit code. ``attach``: the verb prints attach commands (the
+    host makes them ssh commands from here). HostError (exit 4) when
     the host cannot be reached, or the connection is lost on the way."""
     link = Link(spec)
     data = stdin or b""
-    frames = [(REQUEST, words(link.code, spec.text, shlex.join(attach_via(link)), *argv))]
+    via = _join(attach_via(link)) if attach else ""
+    frames = [(REQUEST, words(link.code, spec.text, via, *argv))]
     frames += [(STDIN, data[i : i + (1 << 20)]) for i in range(0, len(data), 1 << 20)]
     frames.append((STDIN_END, b""))
     interrupts = 0
