@@ -16,6 +16,7 @@ Goal (issue 14): the dashboard no more CPU with 3 x 20 remote than 60 local.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import compileall
 import os
 import statistics
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -69,6 +71,29 @@ def window(outer: tmuxagent.Server, argv: list[str], env: dict[str, str], second
     return shares
 
 
+def headless(server: Any, seconds: float) -> tuple[float, float]:
+    """The dashboard in this process with no terminal (Textual's headless
+    driver: it lays out and renders, writes nowhere): (CPU share, refreshes
+    a second). The tick rate differs between the two cases when the machine
+    is loaded (a local look at 60 sessions' states takes ~0.6 s then), and
+    each refresh costs CPU: the CPU per refresh compares the same work."""
+    from tmuxagent.dashboard import DashboardApp
+
+    async def run() -> tuple[float, float]:
+        app = DashboardApp(server, interval=0.1)
+        async with app.run_test(size=(160, 45)):
+            deadline = time.monotonic() + 120
+            while len(app.sessions) < 60 and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(3)  # settle: the first screens are fetched
+            c0, t0, ticks = time.process_time(), time.monotonic(), app.ticks
+            await asyncio.sleep(seconds)
+            wall = time.monotonic() - t0
+            return (time.process_time() - c0) / wall, (app.ticks - ticks) / wall
+
+    return asyncio.run(run())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20)
@@ -98,6 +123,7 @@ def main() -> int:
         remote = [tmuxagent.Server(host=h.alias) for h in hosts]
         exe = [sys.executable, "-m", "tmuxagent"]
         results: dict[str, list[tuple[float, float]]] = {"60 here": [], "3 hosts x 20": []}
+        inside: dict[str, list[tuple[float, float]]] = {"60 here": [], "3 hosts x 20": []}
         try:
             for i in range(60):
                 local.start(f"agent-{i:02d}", ["sh", "-c", TICKER])
@@ -116,6 +142,17 @@ def main() -> int:
                 results["3 hosts x 20"].append(
                     window(outer, there, env, args.seconds, "60 sessions", str(root))
                 )
+            from tmuxagent.dashboard.hosts import Hosts
+
+            together = Hosts(
+                {
+                    "": tmuxagent.Server(empty),
+                    **{h.alias: s for h, s in zip(hosts, remote, strict=True)},
+                }
+            )
+            for _ in range(args.rounds):
+                inside["60 here"].append(headless(local, args.seconds))
+                inside["3 hosts x 20"].append(headless(together, args.seconds))
         finally:
             outer.kill_all()
             local.kill_all()
@@ -134,6 +171,12 @@ def main() -> int:
             f"{label:<14} dashboard {dash} (median {med:.1f}%)"
             + (f"; ssh and the hosts' servers {side}" if label != "60 here" else "")
         )
+    print("in this process, headless: CPU share, refreshes a second, CPU per refresh (each round)")
+    for label, pairs in inside.items():
+        per = [cpu / rate * 1000 if rate else float("nan") for cpu, rate in pairs]
+        print(f"{label:<14} " + " / ".join(f"{c * 100:.1f}% {r:.1f}/s {p:.1f} ms"
+                                           for (c, r), p in zip(pairs, per, strict=True))
+              + f" (median {statistics.median(per):.1f} ms per refresh)")  # fmt: skip
     print("goal (issue 14): 3 hosts x 20 no more than 60 here")
     return 0
 
