@@ -613,6 +613,7 @@ def test_a_hostile_hosts_answers_are_refused(ta: tmuxagent.Server, host: str) ->
     import socket as sockets
     import threading
 
+    from tmuxagent._codec import encode
     from tmuxagent._remote import attach_command, attach_via
     from tmuxagent._ssh import Link, parse_host
     from tmuxagent._wire import RESULT, Wire
@@ -640,6 +641,8 @@ def test_a_hostile_hosts_answers_are_refused(ta: tmuxagent.Server, host: str) ->
 
     remote = tmuxagent.Server(host=host)
     remote._about = {"socket_path": "/s"}  # type: ignore[attr-defined]
+    info = ta.start("i", ["sleep", "300"]).status()
+    info.created = 12345.5
     for call, answer in [
         (remote.sessions, b'{"value": 1}'),
         (lambda: remote.output_sizes([]), b'{"value": [1, []]}'),
@@ -647,6 +650,9 @@ def test_a_hostile_hosts_answers_are_refused(ta: tmuxagent.Server, host: str) ->
         (remote.is_running, b'{"value": NaN}'),
         (remote.kill_all, b'{"item": 1}'),
         (remote.sessions, b'{"value": [{"~r": "Capture", "f": []}]}'),
+        (remote.sessions, json.dumps({"value": encode([info])}).replace("12345.5", "1e999")
+         .encode()),
+        (lambda: remote.output_sizes([]), b'{"value": [{"~d": [["a", true]]}, []]}'),
     ]:  # fmt: skip
         remote._wire = answering(answer)  # type: ignore[attr-defined]
         with pytest.raises(tmuxagent.HostError, match="a bad answer"):

@@ -358,3 +358,16 @@ def test_screens_and_states_of_more_sessions_than_one_tmux_call_takes(
     assert all(screens[n].text.startswith(n[:2]) for n in names)
     assert sorted(ta.states()) == names
     assert _screen.COMMAND_BYTES < 15_000  # under what tmux takes (TMUX-FACTS)
+
+
+def test_screens_and_states_leave_out_sessions_gone(ta: tmuxagent.Server) -> None:
+    """A session gone (last in the list, or named like an error of tmux's)
+    is left out; the others are there."""
+    ta.start("a", ["sh", "-c", "echo one; exec sleep 300"]).wait_text("^one$")
+    gone = ta.start("way too long", ["sleep", "300"])
+    infos = ta.sessions()
+    gone.kill()
+    assert ta.screens(["gone"]) == {}
+    assert list(ta.screens(["a", "way too long"])) == ["a"]
+    assert list(ta.screens(["way too long", "a"])) == ["a"]
+    assert list(ta.states(infos)) == ["a"]

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from ._codec import decode, decode_error, encode
+from ._input import Sent
 from ._poll import DEFAULT_TIMEOUT, READY_TIMEOUT, TMUX_TIMEOUT
 from ._records import Capture, SessionInfo
 from ._ssh import Link, parse_host
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
     from typing import Any, TextIO
 
-    from ._input import Sent
     from ._records import RunResult
 
 
@@ -54,7 +54,14 @@ def _seconds(value: Any) -> float | None:
 
 
 def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is no value")
+    raise ValueError(f"{name} is no value")  # NaN, Infinity
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        raise ValueError(f"{text} is no value")
+    return value
 
 
 class RemoteServer(Server):
@@ -90,7 +97,7 @@ class RemoteServer(Server):
         link = Link(self.spec)
         wire = sent(link, [(API, words(link.code, json.dumps(self._options)))])
         try:
-            self._about = self._answer(wire, self._within("", {}))[1]
+            self._about = self._checked(self._answer(wire, self._within("", {}))[1], dict)
         except BaseException:
             wire.sock.close()
             raise
@@ -101,7 +108,7 @@ class RemoteServer(Server):
         try:
             wire.send(CALL, request)
         except OSError as exc:
-            raise HostError(f"lost the connection to {self.spec}: {exc.strerror}") from None
+            raise HostError(f"lost the connection to {self.spec}: {exc.strerror or exc}") from None
 
     def _answer(self, wire: Wire, within: float | None) -> tuple[str, Any]:
         """The host's next answer: ("value" or "item", what it is), or the
@@ -117,7 +124,7 @@ class RemoteServer(Server):
         if frame is None or frame[0] != RESULT:
             raise HostError(f"lost the connection to {self.spec}")
         try:  # a host's answer is data; what is not tmuxagent's is the host's fault
-            answer = json.loads(frame[1], parse_constant=_no_constant)  # no NaN, Infinity
+            answer = json.loads(frame[1], parse_constant=_no_constant, parse_float=_finite)
             if "error" in answer:
                 error = decode_error(answer["error"], self.spec.text)
             else:
@@ -163,14 +170,14 @@ class RemoteServer(Server):
                 self._drop()  # its answer may still come; not on this connection
                 raise
 
-    def _checked(self, value: Any, kind: type, item: type | None = None) -> Any:
+    def _checked(self, value: Any, kind: type | tuple[type, ...], item: type | None = None) -> Any:
         """``value`` if it is a ``kind`` (of ``item``s: a dict's values, by
         str keys), else HostError: a host's answer of another shape."""
         fits = isinstance(value, kind)
         if fits and item is not None:
             pairs = value.items() if isinstance(value, dict) else enumerate(value)
-            fits = all(isinstance(v, item) and (kind is not dict or isinstance(k, str))
-                       for k, v in pairs)  # fmt: skip
+            fits = all(isinstance(v, item) and (item is not int or type(v) is not bool)
+                       and (kind is not dict or isinstance(k, str)) for k, v in pairs)  # fmt: skip
         if not fits:
             raise HostError(f"{self.spec}: a bad answer (a {type(value).__name__})")
         return value
@@ -219,7 +226,7 @@ class RemoteServer(Server):
 
     @property
     def log_limit(self) -> int:
-        return int(self._info("log_limit"))
+        return int(self._checked(self._info("log_limit"), int))
 
     @log_limit.setter
     def log_limit(self, value: int | str) -> None:  # for the sessions started next
@@ -243,7 +250,7 @@ class RemoteServer(Server):
         made = self._checked(self._call(None, "start", name, None if command is None
                                         else list(command), **options), dict)  # fmt: skip
         session = RemoteSession(self, self._checked(made.get("name"), str))
-        session.started = made.get("started")
+        session.started = self._checked(made.get("started"), (Sent, type(None)))
         return session
 
     def sessions(self) -> list[SessionInfo]:
@@ -282,7 +289,7 @@ class RemoteServer(Server):
         return self._checked(found, dict, Capture)  # type: ignore[no-any-return]
 
     def kill_all(self) -> int:
-        return int(self._call(None, "kill_all"))
+        return int(self._checked(self._call(None, "kill_all"), int))
 
     def attach_command(self, name: str, *, read_only: bool = False) -> list[str]:
         return self.session(name).attach_command(read_only=read_only)
@@ -347,7 +354,7 @@ class RemoteSession(Session):
         self._on_host("wait_idle", seconds, **options)
 
     def wait_exit(self, **options: Any) -> int:
-        return int(self._on_host("wait_exit", **options))
+        return int(self.server._checked(self._on_host("wait_exit", **options), int))
 
     def state(self) -> State:
         return self._on_host("state")  # type: ignore[no-any-return]
@@ -410,7 +417,10 @@ class _ReadStream:
         assert wire is not None
         try:
             server._send(wire, self._session.name, method, args, {})
-            return server._answer(wire, server._within(method, {}))[1]
+            kind, value = server._answer(wire, server._within(method, {}))
+            if kind != "value":
+                raise HostError(f"{server.spec}: a bad answer (an item)")
+            return value
         except TmuxAgentError as exc:
             if isinstance(exc, HostError):
                 wire.sock.close()

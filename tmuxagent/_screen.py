@@ -131,13 +131,15 @@ def _screens(
     host: Host, names: list[str], commands: list[list[str]], mark: str, facts: int, history: int
 ) -> dict[str, tuple[Capture, tuple[str, ...]]]:
     """What one tmux call of ``commands`` (two for each of ``names``) found."""
+    if not names:
+        return {}
     failed = False
     try:
         out = host.tmux(*commands)
     except ServerNotRunning:
         return {}
     except CommandFailed as exc:  # a session went away: tmux stopped there
-        if "too long" in exc.stderr:
+        if "can't find" not in exc.stderr:
             raise
         out, failed = exc.stdout, True
     result: dict[str, tuple[Capture, tuple[str, ...]]] = {}

@@ -76,8 +76,15 @@ class Wire:
                     del self._buffer[:end]
                     return kind, data
             if deadline is not None:  # for the whole frame: not a timeout per recv
-                self.sock.settimeout(max(0.001, deadline - time.monotonic()))
-            chunk = self.sock.recv(1 << 16)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("no whole frame in time")
+                self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(1 << 16)
+            finally:
+                if deadline is not None:
+                    self.sock.settimeout(None)  # (nothing else is bound by it)
             if not chunk:
                 if self._buffer:
                     raise ProtocolError("the connection closed inside a frame")
