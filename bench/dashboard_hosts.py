@@ -43,15 +43,23 @@ TICKER = (
 )
 
 
-def processes(needle: str) -> list[int]:
+def processes(needle: str, serving: bool = False) -> list[int]:
+    """Processes whose command line holds ``needle``; ``serving``: only the
+    ssh connections and the hosts' tmuxagent servers (not the tmux servers
+    or the sessions' programs, which a local dashboard has too)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if needle.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
+                words = (entry / "cmdline").read_bytes().split(b"\0")
             except OSError:
-                pass
+                continue
+            if not any(needle.encode() in w for w in words):
+                continue
+            if serving and not (os.path.basename(words[0]) == b"ssh"
+                                or b"tmuxagent._serve" in b" ".join(words)):  # fmt: skip
+                continue
+            found.append(int(entry.name))
     return found
 
 
@@ -72,7 +80,7 @@ def window(outer: tmuxagent.Server, argv: list[str], env: dict[str, str], second
     dash.wait_text(wait_for, timeout=120)
     time.sleep(3)  # settle: the first screens are fetched
     pid = dash.status().pid
-    side = (lambda: processes(others)) if others else (lambda: [])
+    side = (lambda: processes(others, serving=True)) if others else (lambda: [])
     d0, s0, t0 = cpu_seconds(pid), total_cpu(side()), time.monotonic()
     time.sleep(seconds)
     wall = time.monotonic() - t0
