@@ -53,6 +53,13 @@ def _seconds(value: Any) -> float | None:
     return seconds if math.isfinite(seconds) and 0 <= seconds < 1e7 else None
 
 
+def _lost(exc: BaseException) -> bool:
+    """Whether a call that raised ``exc`` leaves its connection out of step:
+    all but the host's own errors (WaitTimeout...). Ctrl-C, a bug: its answer
+    may still come (the host stops the call when we leave)."""
+    return isinstance(exc, HostError) or not isinstance(exc, TmuxAgentError)
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is no value")  # NaN, Infinity
 
@@ -113,7 +120,6 @@ class RemoteServer(Server):
     def _answer(self, wire: Wire, within: float | None) -> tuple[str, Any]:
         """The host's next answer: ("value" or "item", what it is), or the
         error it raised; HostError for an answer lost, bad or not in time."""
-        wire.sock.settimeout(None)
         try:
             frame = wire.read(None if within is None else time.monotonic() + within)
         except TimeoutError:  # the socket's
@@ -150,24 +156,25 @@ class RemoteServer(Server):
         seconds = _seconds(waits)
         return None if seconds is None else slack + seconds
 
+    def _exchange(self, wire: Wire, name: str | None, method: str, args: Any, kwargs: Any) -> Any:
+        """One call on ``wire`` (of the session ``name``, or the server): its value."""
+        within = self._within(method, kwargs)  # (before the call is on its way)
+        self._send(wire, name, method, args, kwargs)
+        kind, value = self._answer(wire, within)
+        if kind != "value":
+            raise HostError(f"{self.spec}: a bad answer (an item)")
+        return value
+
     def _call(self, name: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``method`` on the host (of the session ``name``, or the server)."""
-        within = self._within(method, kwargs)
         with self._lock:
             try:
                 if self._wire is None:
                     self._wire = self._connect()
-                self._send(self._wire, name, method, args, kwargs)
-                kind, value = self._answer(self._wire, within)
-                if kind != "value":
-                    raise HostError(f"{self.spec}: a bad answer (an item)")
-                return value
-            except TmuxAgentError as exc:  # the host's (WaitTimeout...), or HostError
-                if isinstance(exc, HostError):
+                return self._exchange(self._wire, name, method, args, kwargs)
+            except BaseException as exc:
+                if _lost(exc):
                     self._drop()
-                raise
-            except BaseException:  # Ctrl-C (the host stops the call when we leave), a bug:
-                self._drop()  # its answer may still come; not on this connection
                 raise
 
     def _checked(self, value: Any, kind: type | tuple[type, ...], item: type | None = None) -> Any:
@@ -413,20 +420,13 @@ class _ReadStream:
         self._pieces: list[str] = []
 
     def _on_host(self, method: str, *args: Any) -> Any:
-        server, wire = self._session.server, self._wire
+        wire = self._wire
         assert wire is not None
         try:
-            server._send(wire, self._session.name, method, args, {})
-            kind, value = server._answer(wire, server._within(method, {}))
-            if kind != "value":
-                raise HostError(f"{server.spec}: a bad answer (an item)")
-            return value
-        except TmuxAgentError as exc:
-            if isinstance(exc, HostError):
+            return self._session.server._exchange(wire, self._session.name, method, args, {})
+        except BaseException as exc:
+            if _lost(exc):
                 wire.sock.close()
-            raise
-        except BaseException:  # its answer may still come: not on this connection
-            wire.sock.close()
             raise
 
     def __enter__(self) -> _ReadStream:
