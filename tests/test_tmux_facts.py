@@ -153,3 +153,47 @@ def test_keys_and_text_do_not_mix(ta: tmuxagent.Server, text: str, tmp_path: Pat
     session.keys("C-]")
     session.wait_text("GOT")
     assert out.read_bytes() == text.encode() + b"\r"
+
+
+def test_ctrl_c_during_a_tmux_call_is_ctrl_c() -> None:
+    """A Ctrl-C at any moment of a tmux call (here: of a child's) comes out
+    as KeyboardInterrupt, never as another error: a descriptor closed just
+    before the Ctrl-C was closed again on the way out (EBADF, or another's
+    descriptor), and a remote Ctrl-C printed 'Bad file descriptor'."""
+    import os
+    import random
+    import signal
+    import threading
+    import time
+
+    from tmuxagent._tmux import spawn
+
+    done = threading.Event()
+
+    def ctrl_c(signum: int, frame: object) -> None:
+        if not done.is_set():  # (one sent as the test ends is not the test's)
+            raise KeyboardInterrupt
+
+    def ctrl_c_now_and_then() -> None:
+        while not done.wait(random.uniform(0.0005, 0.004)):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, ctrl_c)
+    pester = threading.Thread(target=ctrl_c_now_and_then, daemon=True)
+    pester.start()
+    other: list[BaseException] = []
+    interrupted = 0
+    deadline = time.monotonic() + 3
+    try:
+        while time.monotonic() < deadline:
+            try:
+                spawn(["sh", "-c", "echo x"], env=dict(os.environ), timeout=5)
+            except KeyboardInterrupt:
+                interrupted += 1
+            except Exception as exc:
+                other.append(exc)
+    finally:
+        done.set()
+        pester.join()
+        signal.signal(signal.SIGINT, previous)
+    assert interrupted > 100 and other == [], other[:3]

@@ -114,8 +114,8 @@ def spawn(
                         chunks[fd].append(data)
                         continue
                 poller.unregister(fd)
-                os.close(fd)
-                open_fds.discard(fd)
+                open_fds.discard(fd)  # first: a Ctrl-C between the two must not
+                os.close(fd)  # have the finally close it again (EBADF, or another's fd)
     except BaseException:
         # A timeout, or Ctrl-C while tmux hangs: do not wait for it to answer.
         os.kill(pid, _SIGKILL)
